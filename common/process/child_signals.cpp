@@ -1,0 +1,109 @@
+#include "common/process/child_signals.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+namespace mpmcxx::child_signals {
+namespace {
+
+// Signal-handler state: trivial, constant-initialized, lock-free.
+constinit volatile std::sig_atomic_t g_stop = 0;
+constinit volatile std::sig_atomic_t g_wake_fd = -1;
+constinit volatile std::sig_atomic_t g_conn_fd = -1;
+constinit ap_unixd_mpm_retained_data* volatile g_mpm = nullptr;
+
+void wake() noexcept
+{
+    int fd = g_wake_fd;
+    if (fd >= 0) {
+        int saved = errno;
+        std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+        errno = saved;
+    }
+}
+
+void raise_to(Stop s) noexcept
+{
+    if (g_stop < static_cast<std::sig_atomic_t>(s)) {
+        g_stop = static_cast<std::sig_atomic_t>(s);
+    }
+}
+
+extern "C" void on_alarm(int) { ::_exit(0); }
+
+extern "C" void on_immediate(int sig)
+{
+    raise_to(Stop::immediate);
+    if (ap_unixd_mpm_retained_data* mpm = g_mpm) {
+        mpm->mpm_state = AP_MPMQ_STOPPING;
+        mpm->shutdown_pending = 1;
+        mpm->is_ungraceful = 1;
+    }
+    int fd = g_conn_fd;
+    if (fd >= 0) {
+        int saved = errno;
+        ::shutdown(fd, SHUT_RDWR);
+        errno = saved;
+        ::alarm(kImmediateGraceSeconds);
+    }
+    wake();
+    (void)sig;
+}
+
+extern "C" void on_graceful(int)
+{
+    raise_to(Stop::graceful);
+    if (ap_unixd_mpm_retained_data* mpm = g_mpm) {
+        mpm->shutdown_pending = 1;
+    }
+    wake();
+}
+
+void set_handler(int sig, void (*fn)(int)) noexcept
+{
+    struct sigaction sa {};
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    // No SA_RESTART: a blocking call that is not ours (poll inside APR, accept) should see EINTR.
+    sa.sa_flags = 0;
+    ::sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace
+
+void install_child(int wake_fd) noexcept
+{
+    g_wake_fd = wake_fd;
+    g_mpm = nullptr;
+    set_handler(SIGTERM, on_immediate);
+    set_handler(SIGHUP, on_immediate);
+    set_handler(AP_SIG_GRACEFUL, on_graceful);
+    set_handler(SIGALRM, on_alarm);
+    set_handler(SIGINT, SIG_IGN);
+    set_handler(SIGCHLD, SIG_DFL);
+    set_handler(AP_SIG_GRACEFUL_STOP, SIG_DFL);
+}
+
+void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept
+{
+    g_wake_fd = wake_fd;
+    g_mpm = mpm;
+    set_handler(SIGTERM, on_immediate);
+    set_handler(SIGINT, on_immediate);
+    set_handler(SIGHUP, on_immediate);
+    set_handler(AP_SIG_GRACEFUL_STOP, on_graceful);
+    set_handler(AP_SIG_GRACEFUL, on_graceful);
+    set_handler(SIGALRM, on_alarm);
+}
+
+Stop pending() noexcept { return static_cast<Stop>(g_stop); }
+
+void request(Stop s) noexcept { raise_to(s); }
+
+void set_connection_fd(int fd) noexcept { g_conn_fd = fd; }
+
+}  // namespace mpmcxx::child_signals

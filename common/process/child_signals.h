@@ -1,0 +1,41 @@
+#pragma once
+// Signals in a single-threaded child (prefork, and every MPM's one-process mode).
+//
+// Handlers only record the request, wake the child's event loop through an eventfd and, for an
+// immediate stop during a connection, shut the connection's socket down so blocking I/O returns at once.
+// The child then exits from its main loop, running pool cleanups in normal context. (Stock prefork runs
+// all cleanups inside the SIGTERM handler, which can deadlock if the signal lands inside malloc.) A child
+// stuck outside I/O (a handler computing) is given kImmediateGraceSeconds, then leaves with _exit().
+
+#include <csignal>
+
+#include "common/base/httpd.h"
+
+namespace mpmcxx::child_signals {
+
+enum class Stop : int {
+    none = 0,
+    graceful = 1,   // finish the current connection (keep-alive safely), then exit
+    immediate = 2,  // exit now
+};
+
+inline constexpr unsigned kImmediateGraceSeconds = 2;
+
+// Forked child: SIGTERM/SIGHUP stop now, SIGUSR1 (AP_SIG_GRACEFUL) stops gracefully, SIGINT is ignored
+// (a ^C in a foreground terminal also reaches the children; the parent decides), SIGCHLD is default.
+void install_child(int wake_fd) noexcept;
+
+// One-process mode (-X, -DONE_PROCESS): the process is parent and child. SIGTERM/SIGINT/SIGHUP stop the
+// server now, SIGWINCH/SIGUSR1 stop it gracefully (restarts need a parent). The request is also recorded
+// in httpd's retained flags so the run hook reports a shutdown.
+void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept;
+
+Stop pending() noexcept;
+
+// Requests from the child's own logic (pipe of death, MaxConnectionsPerChild, generation change).
+void request(Stop s) noexcept;
+
+// The socket of the connection being served (-1 between connections): an immediate stop shuts it down.
+void set_connection_fd(int fd) noexcept;
+
+}  // namespace mpmcxx::child_signals

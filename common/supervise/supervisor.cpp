@@ -1,0 +1,297 @@
+#include "common/supervise/supervisor.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+
+#include "common/base/log_ids.h"
+#include "common/scoreboard/scoreboard.h"
+#include "common/supervise/drain_deadline.h"
+
+namespace mpmcxx {
+namespace {
+// The supervisor of this run hook, for the C callbacks httpd calls back into (reclaim). Trivial state.
+constinit ChildKind* g_kind = nullptr;
+
+constexpr auto kGracefulStopPoll = std::chrono::milliseconds(100);
+}  // namespace
+
+void release_slot(ChildKind& kind, int slot) noexcept
+{
+    process_score& ps = sb::process(slot);
+    kind.released(slot);
+    ap_run_child_status(ap_server_conf, ps.pid, ps.generation, slot, MPM_CHILD_EXITED);
+    ps.pid = 0;
+    ps.quiescing = 0;
+    ps.not_accepting = 0;
+}
+
+void Supervisor::reclaimed(int slot, pid_t pid, ap_generation_t gen)
+{
+    if (slot >= 0 && g_kind != nullptr) {
+        release_slot(*g_kind, slot);
+    } else if (slot < 0) {
+        ap_run_child_status(ap_server_conf, pid, gen, -1, MPM_CHILD_EXITED);
+    }
+}
+
+ServerCommand Supervisor::pending() const noexcept
+{
+    const ap_unixd_mpm_retained_data* m = r_.mpm;
+    return pending_command(SignalFlags{m->shutdown_pending != 0, m->restart_pending != 0, m->is_ungraceful != 0});
+}
+
+int Supervisor::max_daemon_used() const noexcept
+{
+    int limit = kind_.slot_limit();
+    return r_.high_water > limit ? r_.high_water : limit;
+}
+
+void Supervisor::note_started(int slot, pid_t pid) noexcept
+{
+    process_score& ps = sb::process(slot);
+    ps.pid = pid;
+    ps.generation = r_.mpm->my_generation;
+    ps.quiescing = 0;
+    ps.not_accepting = 0;
+    if (slot + 1 > r_.high_water) {
+        r_.high_water = slot + 1;
+    }
+    ap_run_child_status(ap_server_conf, pid, ps.generation, slot, MPM_CHILD_STARTED);
+}
+
+bool Supervisor::spawn(int slot) noexcept
+{
+    auto now = Backoff::Clock::now();
+    if (!fork_backoff_.ready(now)) {
+        return false;
+    }
+    kind_.before_fork(slot);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int err = errno;
+        // Stock sleeps 10 s here, deaf to signals; we back off (1 s doubling to 10 s) and keep reaping.
+        ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(err), ap_server_conf,
+                     CXXLOGNO(00159) "fork: Unable to fork new process");
+        kind_.fork_failed(slot);
+        fork_backoff_.failed(now);
+        return false;
+    }
+    if (pid == 0) {
+        ap_thread_current_after_fork();
+        kind_.child_main(slot, kind_.bucket_of_slot(slot));
+    }
+    fork_backoff_.succeeded();
+    note_started(slot, pid);
+    return true;
+}
+
+int Supervisor::start_children(int n) noexcept
+{
+    int started = 0;
+    int limit = kind_.slot_limit();
+    for (int i = 0; i < limit && started < n; ++i) {
+        if (sb::process(i).pid != 0) {
+            continue;
+        }
+        if (!spawn(i)) {
+            break;
+        }
+        ++started;
+    }
+    return started;
+}
+
+bool Supervisor::children_alive() const noexcept
+{
+    int scan = max_daemon_used();
+    for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
+        pid_t pid = sb::process(i).pid;
+        if (pid != 0 && ap_mpm_safe_kill(pid, 0) == APR_SUCCESS) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) noexcept
+{
+    int processed = ap_process_child_status(&proc, why, status);
+    int slot = sb::find_slot(proc.pid, max_daemon_used());
+    if (processed == APEXIT_CHILDFATAL) {
+        // A fatal error of the current generation stops the server (race found in PR 39311: a child of
+        // the previous generation may fail on resources the new configuration removed; that is ignored).
+        if (slot < 0 || sb::process(slot).generation == r_.mpm->my_generation) {
+            return false;
+        }
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ap_server_conf,
+                     CXXLOGNO(00166) "Ignoring fatal error in child of previous generation (pid %ld).",
+                     static_cast<long>(proc.pid));
+    }
+    if (slot >= 0) {
+        release_slot(kind_, slot);
+        if (processed == APEXIT_CHILDSICK) {
+            r_.pacer.reset();  // a resource shortage: fork slowly
+        } else if (remaining_to_start_ > 0 && slot < kind_.slot_limit()) {
+            // Still replacing the previous generation one for one after a graceful restart.
+            if (spawn(slot)) {
+                --remaining_to_start_;
+            }
+        }
+    } else if (apr_proc_other_child_alert(&proc, APR_OC_REASON_DEATH, status) == APR_SUCCESS) {
+        // a piped logger, mod_cgid's daemon, ...: its owner restarts it
+    } else if (r_.mpm->was_graceful) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ap_server_conf,
+                     CXXLOGNO(00167) "long lost child came home! (pid %ld)", static_cast<long>(proc.pid));
+    }
+    return true;
+}
+
+int Supervisor::stop_children_now(apr_pool_t* pconf) noexcept
+{
+    kind_.tell_children(ServerCommand::stop);
+    ap_reclaim_child_processes(1, reclaimed);
+    ap_remove_pid(pconf, ap_pid_fname);
+    return DONE;
+}
+
+int Supervisor::graceful_stop(apr_pool_t* pconf) noexcept
+{
+    ap_close_listeners();
+    kind_.tell_children(ServerCommand::graceful_stop);
+    ap_relieve_child_processes(reclaimed);
+    ap_remove_pid(pconf, ap_pid_fname);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 CXXLOGNO(00170) "caught " AP_SIG_GRACEFUL_STOP_STRING ", shutting down gracefully");
+
+    // Wait for the children, but stay responsive to a SIGTERM (stock polls once a second; we poll every
+    // 100 ms, so a drained server exits promptly).
+    r_.mpm->shutdown_pending = 0;
+    r_.mpm->is_ungraceful = 0;
+    DrainDeadline deadline(DrainDeadline::Clock::now(), ap_graceful_shutdown_timeout);
+    while (children_alive()) {
+        auto now = DrainDeadline::Clock::now();
+        if (r_.mpm->shutdown_pending || deadline.expired(now)) {
+            break;
+        }
+        auto wait = std::chrono::duration_cast<std::chrono::microseconds>(deadline.next_wait(now, kGracefulStopPoll));
+        apr_sleep(static_cast<apr_interval_time_t>(wait.count()));
+        ap_relieve_child_processes(reclaimed);
+    }
+    // Stragglers (timeout or a new stop request): stop them and wait until they are gone, so a stop never
+    // leaves a process behind (stock only signals them and exits).
+    if (children_alive()) {
+        kind_.tell_children(ServerCommand::stop);
+        ap_reclaim_child_processes(1, reclaimed);
+    }
+    return DONE;
+}
+
+int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
+{
+    g_kind = &kind_;
+    ap_unixd_mpm_retained_data* mpm = r_.mpm;
+
+    ap_log_pid(pconf, ap_pid_fname);
+
+    if (!mpm->was_graceful) {
+        if (ap_run_pre_mpm(s->process->pool, SB_SHARED) != OK) {
+            mpm->mpm_state = AP_MPMQ_STOPPING;
+            return !OK;
+        }
+        // A new, cleared scoreboard.
+        sb::global().running_generation = mpm->my_generation;
+        r_.high_water = 0;
+    }
+
+    ap_unixd_mpm_set_signals(pconf, one_process_);
+
+    if (one_process_) {
+        note_started(0, ::getpid());
+        int code = kind_.run_one_process();
+        mpm->mpm_state = AP_MPMQ_STOPPING;
+        release_slot(kind_, 0);
+        ap_remove_pid(pconf, ap_pid_fname);
+        // Not a return to httpd: in one-process mode the core registered atexit(ap_terminate), which
+        // destroys the global pool; returning DONE would make main() destroy it a second time.
+        std::exit(code);
+    }
+
+    r_.pacer.init();
+    remaining_to_start_ = kind_.start_servers();
+    if (remaining_to_start_ > kind_.slot_limit()) {
+        remaining_to_start_ = kind_.slot_limit();
+    }
+    if (mpm->was_graceful) {
+        // Old-generation children are finishing: start the new generation in the slots that are free
+        // now, the rest one for one as old children exit (or all at once after a quiet second). Spawn-rate
+        // doubling waits a few passes so the old generation's exits do not look like a load spike.
+        r_.pacer.hold_off = 10;
+    }
+    remaining_to_start_ -= start_children(remaining_to_start_);
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf, CXXLOGNO(00163) "%s configured -- resuming normal operations",
+                 ap_get_server_description());
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, CXXLOGNO(00164) "Server built: %s", ap_get_server_built());
+    ap_log_command_line(plog, s);
+    ap_log_mpm_common(s);
+
+    mpm->mpm_state = AP_MPMQ_RUNNING;
+
+    while (pending() == ServerCommand::none) {
+        apr_exit_why_e why;
+        int status = 0;
+        apr_proc_t proc;
+        ap_wait_or_timeout(&why, &status, &proc, pconf, ap_server_conf);
+        if (proc.pid != -1) {
+            if (!handle_exit(proc, why, status)) {
+                // CHILDFATAL in the current generation: the whole server stops, children included (stock
+                // returns at once and leaves the other children running).
+                mpm->mpm_state = AP_MPMQ_STOPPING;
+                stop_children_now(pconf);
+                return !OK;
+            }
+            continue;
+        }
+        if (remaining_to_start_ > 0) {
+            // A quiet second after a graceful restart: the old generation is done, start the rest.
+            remaining_to_start_ -= start_children(remaining_to_start_);
+            remaining_to_start_ = 0;
+            continue;
+        }
+        kind_.maintain();
+    }
+
+    mpm->mpm_state = AP_MPMQ_STOPPING;
+    ServerCommand cmd = pending();
+
+    if (cmd == ServerCommand::stop) {
+        int rc = stop_children_now(pconf);
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf, CXXLOGNO(00169) "caught SIGTERM, shutting down");
+        return rc;
+    }
+    if (cmd == ServerCommand::graceful_stop) {
+        return graceful_stop(pconf);
+    }
+
+    // A restart: the next generation.
+    ++mpm->my_generation;
+    sb::global().running_generation = mpm->my_generation;
+
+    if (cmd == ServerCommand::graceful_restart) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                     CXXLOGNO(00171) "Graceful restart requested, doing restart");
+        kind_.tell_children(ServerCommand::graceful_restart);
+    } else {
+        kind_.tell_children(ServerCommand::restart);
+        ap_reclaim_child_processes(kind_.reclaim_with_sigterm_on_restart() ? 1 : 0, reclaimed);
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                     CXXLOGNO(00173) "SIGHUP received.  Attempting to restart");
+    }
+    return OK;
+}
+
+}  // namespace mpmcxx

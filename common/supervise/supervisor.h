@@ -1,0 +1,93 @@
+#pragma once
+// The parent process: starts children, reaps them, runs idle-server maintenance once a second, and turns
+// restart/stop requests into the stock sequences. What differs between MPMs (how a child is started, what
+// "idle" means, how children are told to stop) sits behind ChildKind.
+
+#include <sys/types.h>
+
+#include "common/base/httpd.h"
+#include "common/lifecycle/server_command.h"
+#include "common/supervise/backoff.h"
+#include "common/supervise/spawn_pacer.h"
+
+namespace mpmcxx {
+
+// Plain data kept across DSO reloads, embedded in each MPM's retained block.
+struct SupervisorRetained {
+    ap_unixd_mpm_retained_data* mpm;  // the core's: signal flags, generation, bucket count, mpm_state
+    int first_server_limit;            // ServerLimit is fixed by the first start (scoreboard size)
+    int first_thread_limit;
+    int high_water;                    // highest child slot in use + 1
+    int kill_bucket;                   // round-robin bucket for idle-child kills
+    SpawnPacer pacer;
+};
+
+class ChildKind {
+public:
+    virtual ~ChildKind() = default;
+
+    virtual int slot_limit() const noexcept = 0;     // slots children may be started in
+    virtual int start_servers() const noexcept = 0;  // StartServers after clamping and bucket floors
+    virtual int bucket_of_slot(int slot) const noexcept = 0;
+
+    // In the parent, just before/after fork() for `slot` (scoreboard bookkeeping).
+    virtual void before_fork(int slot) noexcept = 0;
+    virtual void fork_failed(int slot) noexcept = 0;
+    // In the new child. Never returns.
+    [[noreturn]] virtual void child_main(int slot, int bucket) noexcept = 0;
+
+    virtual void maintain() noexcept = 0;
+    // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released.
+    virtual void released(int slot) noexcept = 0;
+    // Ask running children to act on `cmd` (graceful_restart, graceful_stop, restart, stop).
+    virtual void tell_children(ServerCommand cmd) noexcept = 0;
+    // After a plain restart, must the parent send SIGTERM first when reclaiming children? (stock prefork
+    // relies on its SIGHUP; worker/event on SIGTERM)
+    virtual bool reclaim_with_sigterm_on_restart() const noexcept = 0;
+
+    // -X / -DONE_PROCESS: serve in this process until told to stop; returns the exit code.
+    virtual int run_one_process() noexcept = 0;
+};
+
+class Supervisor {
+public:
+    Supervisor(SupervisorRetained& retained, ChildKind& kind, bool one_process) noexcept
+        : r_(retained), kind_(kind), one_process_(one_process)
+    {
+    }
+
+    // The body of the mpm hook: OK = restart, DONE = exit, anything else = failure.
+    int run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept;
+
+    // Fork a child into a free slot (false if fork failed or is backing off after a failure).
+    bool spawn(int slot) noexcept;
+    // Start up to n children in free slots below slot_limit(); returns how many started.
+    int start_children(int n) noexcept;
+
+    // The answer to AP_MPMQ_MAX_DAEMON_USED: every slot that may hold a child (also slots above a
+    // MaxRequestWorkers lowered by a graceful restart, which stock prefork forgets).
+    int max_daemon_used() const noexcept;
+
+    SupervisorRetained& retained() noexcept { return r_; }
+    ServerCommand pending() const noexcept;
+
+private:
+    bool handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) noexcept;
+    void note_started(int slot, pid_t pid) noexcept;
+    int stop_children_now(apr_pool_t* pconf) noexcept;  // used for stop and fatal paths
+    int graceful_stop(apr_pool_t* pconf) noexcept;
+    bool children_alive() const noexcept;
+
+    static void reclaimed(int slot, pid_t pid, ap_generation_t gen);  // ap_reclaim_callback_fn_t
+
+    SupervisorRetained& r_;
+    ChildKind& kind_;
+    bool one_process_;
+    int remaining_to_start_ = 0;
+    Backoff fork_backoff_{std::chrono::seconds(1), std::chrono::seconds(10)};
+};
+
+// Releases a reaped child's slot: per-MPM cleanup, child_status(EXITED), pid = 0.
+void release_slot(ChildKind& kind, int slot) noexcept;
+
+}  // namespace mpmcxx
