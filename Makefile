@@ -99,7 +99,7 @@ $(UNIT_BIN): $(UNIT_SRCS) $(PURE_OBJS)
 	$(CXX) $(CXXSTD) $(INCLUDES) -o $@ $(UNIT_SRCS) $(PURE_OBJS) $(CPPUTEST)
 
 unit: $(UNIT_BIN)
-	$(UNIT_BIN) -c
+	$(UNIT_BIN)
 
 check-symbols: $(MODULES)
 	build/check-symbols.sh $(MODULES)

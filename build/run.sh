@@ -2,7 +2,8 @@
 # `make run`: a real apache2 (Debian's) in the foreground with one MPM, serving a small demo site and
 # mod_status on http://127.0.0.1:${PORT:-8080}/ from a self-contained ServerRoot under build/run/<MPM>/.
 #   build/run.sh [MPM]   MPM: prefork_cxx (default), worker_cxx, event_cxx, or stock prefork/worker/event
-# Ctrl-C (SIGINT) stops it cleanly. Extra directives can be appended with RUN_EXTRA_CONF=/path/file.conf.
+# Ctrl-C (SIGINT) stops it cleanly. Extra directives can be appended with RUN_EXTRA_CONF=/path/file.conf;
+# RUN_CONFIG_ONLY=1 only writes the configuration and prints its path.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 mpm=${1:-prefork_cxx}
@@ -81,5 +82,7 @@ CGI
 chmod 755 "$root/htdocs/cgi-bin/hello"
 
 apache2 -f "$root/conf/httpd.conf" -t
+# RUN_CONFIG_ONLY=1: write the ServerRoot and stop (benchmarks and manual tests start it themselves).
+if [ -n "${RUN_CONFIG_ONLY:-}" ]; then echo "$root/conf/httpd.conf"; exit 0; fi
 echo "run: serving http://127.0.0.1:$port/ with MPM $mpm (logs in $root/logs); Ctrl-C stops it"
 exec apache2 -f "$root/conf/httpd.conf" -DFOREGROUND

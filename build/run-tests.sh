@@ -1,0 +1,67 @@
+#!/bin/bash
+# Runs every test and ends with one plain line "N passed, N failed" (what CI reads).
+#   unit tests (CppUTest, pure logic in common/), the symbol checks of each built module, and the
+#   Apache::Test integration suite once per MPM in $TEST_MPMS (ours and their stock twins).
+# Logs of each part go to build/test-logs/. Exit status: 0 only if nothing failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs="$top/build/test-logs"
+mkdir -p "$logs"
+SAN=${SAN:-}
+TEST_MPMS=${TEST_MPMS-prefork_cxx prefork}
+passed=0
+failed=0
+
+count() {  # count PART PASSED FAILED
+    echo "== $1: $2 passed, $3 failed"
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+}
+
+# --- unit tests -------------------------------------------------------------------------------------
+unit_bin="$top/build/unit/unit-tests${SAN:+-$SAN}"
+if [ -x "$unit_bin" ]; then
+    "$unit_bin" -v > "$logs/unit.log" 2>&1
+    rc=$?
+    # CppUTest: "OK (31 tests, 31 ran, ...)" or "Errors (2 failures, 31 tests, 31 ran, ...)".
+    ran=$(grep -Eo '[0-9]+ ran' "$logs/unit.log" | tail -1 | grep -Eo '[0-9]+')
+    bad=$(grep -Eo 'Errors \([0-9]+ failures' "$logs/unit.log" | grep -Eo '[0-9]+' | tail -1)
+    ran=${ran:-0}; bad=${bad:-0}
+    if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then bad=1; fi
+    grep -E '^(TEST|.*Failure|.*error)' "$logs/unit.log" | grep -v ' - [0-9]* ms$' | head -20
+    count "unit tests" $((ran - bad)) "$bad"
+else
+    echo "== unit tests: $unit_bin missing"; count "unit tests" 0 1
+fi
+
+# --- module symbols ---------------------------------------------------------------------------------
+mods=$(ls "$top"/build/${SAN:+san/}modules/mod_mpm_*.so 2>/dev/null)
+if [ -n "$mods" ]; then
+    # shellcheck disable=SC2086
+    build/check-symbols.sh $mods > "$logs/symbols.log" 2>&1
+    cat "$logs/symbols.log" | grep -v '^1\.\.'
+    count "module symbols" "$(grep -c '^ok' "$logs/symbols.log")" "$(grep -c '^not ok' "$logs/symbols.log")"
+else
+    echo "== module symbols: no module built"; count "module symbols" 0 1
+fi
+
+# --- integration (Apache::Test, once per MPM) -------------------------------------------------------
+for mpm in $TEST_MPMS; do
+    if [ ! -x "$top/t/run-integration" ]; then
+        echo "== integration $mpm: t/run-integration missing"; count "integration $mpm" 0 1
+        continue
+    fi
+    echo "== integration $mpm (log: $logs/integration-$mpm.log)"
+    MPMCXX_MODULES="$top/build/${SAN:+san/}modules" "$top/t/run-integration" "$mpm" 2>&1 | tee "$logs/integration-$mpm.log" \
+        | grep -E '^(t/.*(ok|FAILED|skipped|Failed)|Failed|Files=|Result:|not ok)' 
+    last=$(tail -1 "$logs/integration-$mpm.log")
+    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        count "integration $mpm" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+    else
+        echo "   (no summary line; the suite did not finish)"; count "integration $mpm" 0 1
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
