@@ -204,6 +204,11 @@ int Prefork::child_lifetime(int slot, int bucket) noexcept
 void Prefork::child_main(int slot, int bucket) noexcept
 {
     ap_fatal_signal_child_setup(ap_server_conf);
+    // Forked while the parent already had a stop or restart pending: this child is not wanted.
+    ap_unixd_mpm_retained_data* mpm = retained_.sup.mpm;
+    if (mpm->shutdown_pending || mpm->restart_pending) {
+        child_signals::request(Stop::graceful);
+    }
     std::exit(child_lifetime(slot, bucket));
 }
 

@@ -1,10 +1,12 @@
 #include "common/process/child_signals.h"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <initializer_list>
 
 namespace mpmcxx::child_signals {
 namespace {
@@ -73,6 +75,18 @@ void set_handler(int sig, void (*fn)(int)) noexcept
     ::sigaction(sig, &sa, nullptr);
 }
 
+void unblock_stop_signals() noexcept
+{
+    // The parent blocks these across fork() (common/supervise/supervisor.cpp): anything that arrived
+    // since is delivered now, to our handlers.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, AP_SIG_GRACEFUL, AP_SIG_GRACEFUL_STOP}) {
+        sigaddset(&set, sig);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 }  // namespace
 
 void install_child(int wake_fd) noexcept
@@ -86,6 +100,7 @@ void install_child(int wake_fd) noexcept
     set_handler(SIGINT, SIG_IGN);
     set_handler(SIGCHLD, SIG_DFL);
     set_handler(AP_SIG_GRACEFUL_STOP, SIG_DFL);
+    unblock_stop_signals();
 }
 
 void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept
@@ -98,6 +113,7 @@ void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept
     set_handler(AP_SIG_GRACEFUL_STOP, on_graceful);
     set_handler(AP_SIG_GRACEFUL, on_graceful);
     set_handler(SIGALRM, on_alarm);
+    unblock_stop_signals();
 }
 
 Stop pending() noexcept { return static_cast<Stop>(g_stop); }

@@ -1,11 +1,13 @@
 #include "common/supervise/supervisor.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <initializer_list>
 
 #include "common/base/log_ids.h"
 #include "common/scoreboard/scoreboard.h"
@@ -70,7 +72,19 @@ bool Supervisor::spawn(int slot) noexcept
         return false;
     }
     kind_.before_fork(slot);
+    // The stop/restart signals stay blocked across fork() until the child has installed its own
+    // handlers: one arriving in between would otherwise run the parent's handler in the child and be
+    // lost (the child would then miss a graceful stop and never exit).
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, AP_SIG_GRACEFUL, AP_SIG_GRACEFUL_STOP}) {
+        sigaddset(&block, sig);
+    }
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t pid = ::fork();
+    if (pid != 0) {
+        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    }
     if (pid < 0) {
         int err = errno;
         // Stock sleeps 10 s here, deaf to signals; we back off (1 s doubling to 10 s) and keep reaping.
@@ -255,6 +269,9 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
                 return !OK;
             }
             continue;
+        }
+        if (pending() != ServerCommand::none) {
+            break;  // no maintenance (no new children) once a stop or restart is pending
         }
         if (remaining_to_start_ > 0) {
             // A quiet second after a graceful restart: the old generation is done, start the rest.
