@@ -44,3 +44,6 @@ grep -E '^t/.* (Failed|Dubious)' "$run/suite.log" | sed 's/ .*//' | sort -u > "$
 grep -A200 '^Test Summary Report' "$run/suite.log" | grep -E '^t/' | sed 's/ .*//' | sort -u >> "$run/failed.txt"
 sort -u -o "$run/failed.txt" "$run/failed.txt"
 echo "failed files ($mpm): $(tr '\n' ' ' < "$run/failed.txt")"
+# With LogLevel trace8 the suite's error log passes 1 GB: keep its tail only.
+log="$run/suite/t/logs/error_log"
+if [ -f "$log" ]; then tail -5000 "$log" > "$log.tail"; rm -f "$log"; fi
