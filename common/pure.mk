@@ -5,5 +5,6 @@ COMMON_PURE_SRCS := \
     common/base/strformat.cpp \
     common/config/parse_int.cpp \
     common/config/prefork_limits.cpp \
+    common/config/thread_limits.cpp \
     common/lifecycle/server_command.cpp \
     common/supervise/prefork_maintenance.cpp
