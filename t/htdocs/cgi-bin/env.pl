@@ -1,0 +1,23 @@
+#!/usr/bin/perl
+# A small CGI script for the integration tests: echoes some CGI variables,
+# the request body size and its own process ids.
+use strict;
+use warnings;
+
+my $body = '';
+if (($ENV{CONTENT_LENGTH} || 0) > 0) {
+    read(STDIN, $body, $ENV{CONTENT_LENGTH});
+}
+print "Content-Type: text/plain\r\n";
+print "X-CGI-Pid: $$\r\n";
+print "\r\n";
+print "cgi ok\n";
+for my $k (qw(GATEWAY_INTERFACE SERVER_PROTOCOL REQUEST_METHOD QUERY_STRING SCRIPT_NAME
+              SERVER_SOFTWARE REMOTE_ADDR)) {
+    print "$k=", ($ENV{$k} // ''), "\n";
+}
+print "BODY_LENGTH=", length($body), "\n";
+print "PID=$$\n";
+print "PPID=", getppid(), "\n";
+print "UID=$<\n";
+print "EUID=$>\n";
