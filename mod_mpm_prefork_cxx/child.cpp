@@ -25,6 +25,20 @@ using child_signals::Stop;
 // A safety net only: every reason to stop also wakes the wait (signal, pipe of death).
 constexpr int kWaitTimeoutMs = 10000;
 
+// The child pool, for the last-resort exit below (trivial state: read from a signal handler).
+constinit apr_pool_t* volatile g_pchild = nullptr;
+
+// An immediate stop that the connection did not notice within the grace period (see child_signals.h):
+// stock prefork's behaviour, from the timer signal.
+void last_resort_exit()
+{
+    if (apr_pool_t* pchild = g_pchild) {
+        ap_run_child_stopping(pchild, 0);
+        apr_pool_destroy(pchild);
+    }
+    std::exit(0);
+}
+
 apr_pool_t* create_child_pool(apr_pool_t* parent) noexcept
 {
     apr_allocator_t* allocator = nullptr;
@@ -192,11 +206,15 @@ int Prefork::child_lifetime(int slot, int bucket) noexcept
     if (pchild == nullptr) {
         return APEXIT_CHILDSICK;
     }
+    g_pchild = pchild;
+    child_signals::set_last_resort(last_resort_exit);
     int code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&] { return serve(slot, bucket, pchild); });
     mpm->mpm_state = AP_MPMQ_STOPPING;
+    child_signals::cancel_last_resort();
     if (code == 0) {
         ap_run_child_stopping(pchild, 0);
     }
+    g_pchild = nullptr;
     apr_pool_destroy(pchild);
     return code;
 }

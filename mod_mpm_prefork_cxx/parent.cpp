@@ -23,7 +23,7 @@ bool Prefork::open_listeners(apr_pool_t* pconf, server_rec* s, bool startup) noe
 {
     ap_unixd_mpm_retained_data* mpm = retained_.sup.mpm;
     buckets_ = ListenBuckets::setup(pconf, s, mpm->num_buckets, mpm->was_graceful != 0, one_process_,
-                                    g.limits.max_workers, startup);
+                                    g.limits.max_workers, startup, retained_.sup.listeners);
     if (buckets_ == nullptr) {
         return false;
     }

@@ -38,6 +38,7 @@ public:
     int slot_limit() const noexcept override;
     int start_servers() const noexcept override;
     int bucket_of_slot(int slot) const noexcept override { return buckets_->bucket_of_slot(slot); }
+    const ListenBuckets& listeners() const noexcept override { return *buckets_; }
     void before_fork(int slot) noexcept override;
     void fork_failed(int slot) noexcept override;
     [[noreturn]] void child_main(int slot, int bucket) noexcept override;

@@ -1,12 +1,143 @@
 #include "common/listen/buckets.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
 #include "common/base/log_ids.h"
 #include "common/base/pool_object.h"
 
 namespace mpmcxx {
 
+namespace {
+int listener_fd(const ap_listen_rec* lr) noexcept
+{
+    apr_os_sock_t fd = -1;
+    if (lr->sd == nullptr || apr_os_sock_get(&fd, lr->sd) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
+}
+
+bool same_address(const RetainedListener& r, const ap_listen_rec* lr) noexcept
+{
+    const apr_sockaddr_t* a = lr->bind_addr;
+    return a != nullptr && r.salen == a->salen && r.salen <= sizeof r.sa && std::memcmp(r.sa, &a->sa, r.salen) == 0 &&
+           std::strncmp(r.protocol, lr->protocol ? lr->protocol : "", sizeof r.protocol) == 0;
+}
+
+void close_retained(RetainedListeners& r) noexcept
+{
+    for (int i = 0; i < r.count; ++i) {
+        ::close(r.items[i].fd);
+    }
+    r.count = 0;
+}
+}  // namespace
+
+bool ListenBuckets::reuse_duplicates(apr_pool_t* pconf, int num_buckets, int per_bucket, RetainedListeners& r,
+                                     std::vector<ap_listen_rec*>& heads)
+{
+    if (num_buckets < 2 || r.count != (num_buckets - 1) * per_bucket) {
+        return false;
+    }
+    for (int k = 0; k < r.count; ++k) {
+        const RetainedListener& item = r.items[k];
+        if (item.bucket < 1 || item.bucket >= num_buckets || item.index < 0 || item.index >= per_bucket) {
+            return false;
+        }
+        const ap_listen_rec* lr = ap_listeners;
+        for (int i = 0; i < item.index && lr != nullptr; ++i) {
+            lr = lr->next;
+        }
+        if (lr == nullptr || !same_address(item, lr)) {
+            return false;
+        }
+    }
+    // The same layout as last generation: wrap the kept sockets instead of creating new ones.
+    heads.assign(static_cast<std::size_t>(num_buckets), nullptr);
+    heads[0] = ap_listeners;
+    std::vector<ap_listen_rec*> tails(static_cast<std::size_t>(num_buckets), nullptr);
+    for (int b = 1; b < num_buckets; ++b) {
+        int index = 0;
+        for (const ap_listen_rec* lr = ap_listeners; lr != nullptr; lr = lr->next, ++index) {
+            const RetainedListener* item = nullptr;
+            for (int k = 0; k < r.count; ++k) {
+                if (r.items[k].bucket == b && r.items[k].index == index) {
+                    item = &r.items[k];
+                }
+            }
+            if (item == nullptr) {
+                return false;
+            }
+            auto* dup = static_cast<ap_listen_rec*>(apr_pcalloc(pconf, sizeof(ap_listen_rec)));
+            apr_os_sock_t fd = item->fd;
+            apr_os_sock_info_t info{};
+            info.os_sock = &fd;
+            info.local = reinterpret_cast<struct sockaddr*>(&lr->bind_addr->sa);
+            info.family = lr->bind_addr->family;
+            info.type = SOCK_STREAM;
+            info.protocol = APR_PROTO_TCP;
+            if (apr_os_sock_make(&dup->sd, &info, pconf) != APR_SUCCESS) {
+                return false;
+            }
+            dup->bind_addr = lr->bind_addr;
+            dup->protocol = lr->protocol;
+            dup->active = 1;
+            auto& tail = tails[static_cast<std::size_t>(b)];
+            (tail ? tail->next : heads[static_cast<std::size_t>(b)]) = dup;
+            tail = dup;
+        }
+    }
+    r.count = 0;  // the sockets now belong to pconf
+    return true;
+}
+
+apr_status_t ListenBuckets::retain_duplicates(void* self) noexcept
+{
+    // Runs when pconf is cleared, before the sockets' own cleanups close them (cleanups run in reverse
+    // order of registration). Keeps a descriptor of every bucket >= 1 socket for the next generation.
+    auto* set = static_cast<ListenBuckets*>(self);
+    RetainedListeners& r = *set->retained_;
+    close_retained(r);
+    int needed = (set->count() - 1) * set->per_bucket_;
+    if (needed <= 0) {
+        return APR_SUCCESS;
+    }
+    if (r.capacity < needed) {
+        r.items = static_cast<RetainedListener*>(apr_pcalloc(ap_pglobal, sizeof(RetainedListener) * needed));
+        r.capacity = needed;
+    }
+    for (int b = 1; b < set->count(); ++b) {
+        int index = 0;
+        for (const ap_listen_rec* lr = set->bucket(b); lr != nullptr; lr = lr->next, ++index) {
+            int fd = listener_fd(lr);
+            if (!lr->active || fd < 0 || lr->bind_addr == nullptr || lr->bind_addr->salen > sizeof(RetainedListener::sa)) {
+                close_retained(r);  // incomplete: the next generation creates new ones
+                return APR_SUCCESS;
+            }
+            int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+            if (copy < 0) {
+                close_retained(r);
+                return APR_SUCCESS;
+            }
+            RetainedListener& item = r.items[r.count++];
+            item.bucket = b;
+            item.index = index;
+            item.fd = copy;
+            item.salen = lr->bind_addr->salen;
+            std::memcpy(item.sa, &lr->bind_addr->sa, item.salen);
+            std::strncpy(item.protocol, lr->protocol ? lr->protocol : "", sizeof item.protocol - 1);
+            item.protocol[sizeof item.protocol - 1] = '\0';
+        }
+    }
+    return APR_SUCCESS;
+}
+
 ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_buckets, bool keep_bucket_count,
-                                    bool one_process, int max_buckets, bool startup)
+                                    bool one_process, int max_buckets, bool startup, RetainedListeners& retained)
 {
     const int level_flags = startup ? APLOG_STARTUP : 0;
     server_rec* log_s = startup ? nullptr : s;
@@ -22,12 +153,29 @@ ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_b
     } else if (!keep_bucket_count) {
         num_buckets = 0;  // let httpd derive it from ListenCoresBucketsRatio and the online cores
     }
+    auto* set = make_pool_object<ListenBuckets>(pconf);
+    set->retained_ = &retained;
+    set->per_bucket_ = n;
+
     ap_listen_rec** heads = nullptr;
-    apr_status_t rv = ap_duplicate_listeners(pconf, s, &heads, &num_buckets);
+    apr_status_t rv = APR_SUCCESS;
+    if (keep_bucket_count && !one_process && reuse_duplicates(pconf, num_buckets, n, retained, set->heads_)) {
+        // httpd's own bookkeeping holds bucket 0 only; the duplicates are ours (closed by set->close_all()).
+        int one = 1;
+        rv = ap_duplicate_listeners(pconf, s, &heads, &one);
+        ap_num_listen_buckets = num_buckets;
+    } else {
+        close_retained(retained);
+        rv = ap_duplicate_listeners(pconf, s, &heads, &num_buckets);
+        if (rv == APR_SUCCESS) {
+            set->heads_.assign(heads, heads + num_buckets);
+        }
+    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, rv, log_s, CXXLOGNO(90011) "could not duplicate listeners");
         return nullptr;
     }
+    apr_pool_cleanup_register(pconf, set, retain_duplicates, apr_pool_cleanup_null);
     if (num_buckets > max_buckets) {
         // Each bucket needs a child of its own; a bucket without one would queue connections forever.
         ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, 0, log_s,
@@ -37,10 +185,19 @@ ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_b
                      num_buckets, max_buckets);
         return nullptr;
     }
-    auto* set = make_pool_object<ListenBuckets>(pconf);
-    set->heads_.assign(heads, heads + num_buckets);
-    set->per_bucket_ = n;
     return set;
+}
+
+void ListenBuckets::refuse_new_connections() const noexcept
+{
+    for (ap_listen_rec* head : heads_) {
+        for (ap_listen_rec* lr = head; lr != nullptr; lr = lr->next) {
+            apr_os_sock_t fd = -1;
+            if (lr->sd != nullptr && lr->active && apr_os_sock_get(&fd, lr->sd) == APR_SUCCESS && fd >= 0) {
+                ::shutdown(fd, SHUT_RDWR);
+            }
+        }
+    }
 }
 
 void ListenBuckets::close_all_but(int keep) const noexcept

@@ -9,12 +9,32 @@
 
 namespace mpmcxx {
 
+// One duplicated (bucket >= 1) listening socket kept open across a graceful restart. Stock httpd creates
+// the bucket duplicates anew in every generation: connections the kernel queued on the old ones (still
+// in the SO_REUSEPORT group while old children finish) are reset when the last old child exits. We hand
+// the same sockets to the next generation instead, as httpd itself does for bucket 0.
+struct RetainedListener {
+    int bucket;
+    int index;                  // position in ap_listeners
+    int fd;
+    apr_socklen_t salen;
+    unsigned char sa[sizeof(struct sockaddr_in6) > 32 ? sizeof(struct sockaddr_in6) : 32];
+    char protocol[24];
+};
+
+// Plain data in the MPM's retained block; `items` lives in httpd's global pool.
+struct RetainedListeners {
+    RetainedListener* items;
+    int count;
+    int capacity;
+};
+
 class ListenBuckets {
 public:
     // Returns nullptr and logs on failure. `num_buckets` is the retained bucket count: kept across
     // graceful restarts (children of the old generation still serve the old layout), recomputed otherwise.
     static ListenBuckets* setup(apr_pool_t* pconf, server_rec* s, int& num_buckets, bool keep_bucket_count,
-                                bool one_process, int max_buckets, bool startup);
+                                bool one_process, int max_buckets, bool startup, RetainedListeners& retained);
 
     int count() const noexcept { return static_cast<int>(heads_.size()); }
     ap_listen_rec* bucket(int b) const noexcept { return heads_[static_cast<std::size_t>(b)]; }
@@ -24,8 +44,21 @@ public:
     // In a child: close every other bucket's sockets (a child must hold no descriptor it does not need).
     void close_all_but(int keep) const noexcept;
 
+    // Graceful stop: make every listening socket refuse new connections now, in every process that shares
+    // it. Closing the parent's copies alone would leave them open in busy children until those exit, with
+    // new clients queueing on a server that will never accept them.
+    void refuse_new_connections() const noexcept;
+
+    // Graceful stop in the parent: close every bucket's sockets.
+    void close_all() const noexcept { close_all_but(-1); }
+
 private:
+    static bool reuse_duplicates(apr_pool_t* pconf, int num_buckets, int per_bucket, RetainedListeners& r,
+                                 std::vector<ap_listen_rec*>& heads);
+    static apr_status_t retain_duplicates(void* self) noexcept;  // pconf cleanup
+
     std::vector<ap_listen_rec*> heads_;
+    RetainedListeners* retained_ = nullptr;
     int per_bucket_ = 0;
 };
 

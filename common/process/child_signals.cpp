@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,7 @@ constinit volatile std::sig_atomic_t g_stop = 0;
 constinit volatile std::sig_atomic_t g_wake_fd = -1;
 constinit volatile std::sig_atomic_t g_conn_fd = -1;
 constinit ap_unixd_mpm_retained_data* volatile g_mpm = nullptr;
+constinit volatile LastResort g_last_resort = nullptr;
 
 void wake() noexcept
 {
@@ -35,7 +37,21 @@ void raise_to(Stop s) noexcept
     }
 }
 
-extern "C" void on_alarm(int) { ::_exit(0); }
+extern "C" void on_alarm(int)
+{
+    if (LastResort fn = g_last_resort) {
+        fn();
+    }
+    ::_exit(0);
+}
+
+void arm_grace_timer() noexcept
+{
+    itimerval t{};
+    t.it_value.tv_sec = kImmediateGraceMicros / 1000000;
+    t.it_value.tv_usec = kImmediateGraceMicros % 1000000;
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+}
 
 extern "C" void on_immediate(int sig)
 {
@@ -49,8 +65,8 @@ extern "C" void on_immediate(int sig)
     if (fd >= 0) {
         int saved = errno;
         ::shutdown(fd, SHUT_RDWR);
+        arm_grace_timer();
         errno = saved;
-        ::alarm(kImmediateGraceSeconds);
     }
     wake();
     (void)sig;
@@ -119,6 +135,15 @@ void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept
 Stop pending() noexcept { return static_cast<Stop>(g_stop); }
 
 void request(Stop s) noexcept { raise_to(s); }
+
+void set_last_resort(LastResort fn) noexcept { g_last_resort = fn; }
+
+void cancel_last_resort() noexcept
+{
+    itimerval off{};
+    ::setitimer(ITIMER_REAL, &off, nullptr);
+    g_last_resort = nullptr;
+}
 
 void set_connection_fd(int fd) noexcept { g_conn_fd = fd; }
 

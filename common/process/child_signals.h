@@ -5,7 +5,8 @@
 // immediate stop during a connection, shut the connection's socket down so blocking I/O returns at once.
 // The child then exits from its main loop, running pool cleanups in normal context. (Stock prefork runs
 // all cleanups inside the SIGTERM handler, which can deadlock if the signal lands inside malloc.) A child
-// stuck outside I/O (a handler computing) is given kImmediateGraceSeconds, then leaves with _exit().
+// that does not come back within kImmediateGrace (a handler computing, or waiting on a backend) gets the
+// stock treatment from a timer signal: the MPM's last-resort exit.
 
 #include <csignal>
 
@@ -19,7 +20,7 @@ enum class Stop : int {
     immediate = 2,  // exit now
 };
 
-inline constexpr unsigned kImmediateGraceSeconds = 2;
+inline constexpr long kImmediateGraceMicros = 200 * 1000;
 
 // Forked child: SIGTERM/SIGHUP stop now, SIGUSR1 (AP_SIG_GRACEFUL) stops gracefully, SIGINT is ignored
 // (a ^C in a foreground terminal also reaches the children; the parent decides), SIGCHLD is default.
@@ -31,6 +32,13 @@ void install_child(int wake_fd) noexcept;
 void install_one_process(int wake_fd, ap_unixd_mpm_retained_data* mpm) noexcept;
 
 Stop pending() noexcept;
+
+// What an immediate stop does when the grace period expires (runs in a signal handler, must not return).
+using LastResort = void (*)();
+void set_last_resort(LastResort fn) noexcept;
+
+// The child came back from its connection in time: cancel the last resort, it exits normally.
+void cancel_last_resort() noexcept;
 
 // Requests from the child's own logic (pipe of death, MaxConnectionsPerChild, generation change).
 void request(Stop s) noexcept;

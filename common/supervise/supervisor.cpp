@@ -12,12 +12,10 @@
 #include "common/base/log_ids.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/supervise/drain_deadline.h"
+#include "common/supervise/reclaim_schedule.h"
 
 namespace mpmcxx {
 namespace {
-// The supervisor of this run hook, for the C callbacks httpd calls back into (reclaim). Trivial state.
-constinit ChildKind* g_kind = nullptr;
-
 constexpr auto kGracefulStopPoll = std::chrono::milliseconds(100);
 }  // namespace
 
@@ -31,12 +29,79 @@ void release_slot(ChildKind& kind, int slot) noexcept
     ps.not_accepting = 0;
 }
 
-void Supervisor::reclaimed(int slot, pid_t pid, ap_generation_t gen)
+namespace {
+// True if `pid` has exited (and is now reaped).
+bool reap(pid_t pid) noexcept
 {
-    if (slot >= 0 && g_kind != nullptr) {
-        release_slot(*g_kind, slot);
-    } else if (slot < 0) {
-        ap_run_child_status(ap_server_conf, pid, gen, -1, MPM_CHILD_EXITED);
+    apr_proc_t proc{};
+    proc.pid = pid;
+    int status = 0;
+    apr_exit_why_e why = APR_PROC_EXIT;
+    apr_status_t rv = apr_proc_wait(&proc, &status, &why, APR_NOWAIT);
+    if (rv == APR_CHILD_NOTDONE) {
+        return false;
+    }
+    if (rv == APR_CHILD_DONE) {
+        ap_process_child_status(&proc, why, status);
+    }
+    return true;  // done, or not our child any more
+}
+}  // namespace
+
+int Supervisor::relieve(bool terminate_now, bool kill_now) noexcept
+{
+    int alive = 0;
+    int scan = max_daemon_used();
+    for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
+        pid_t pid = sb::process(i).pid;
+        if (pid == 0) {
+            continue;
+        }
+        if (reap(pid)) {
+            release_slot(kind_, i);
+            continue;
+        }
+        ++alive;
+        if (kill_now) {
+            ::kill(pid, SIGKILL);
+        } else if (terminate_now) {
+            ::kill(pid, SIGTERM);
+        }
+    }
+    return alive;
+}
+
+void Supervisor::reclaim(bool terminate_first) noexcept
+{
+    ReclaimSchedule schedule(ReclaimSchedule::Clock::now(), terminate_first);
+    for (;;) {
+        ReclaimAction action = schedule.due(ReclaimSchedule::Clock::now());
+        int alive = relieve(action == ReclaimAction::sigterm || action == ReclaimAction::sigterm_quiet,
+                            action == ReclaimAction::sigkill);
+        // Piped loggers and mod_cgid's daemon learn that the server restarts or stops.
+        apr_proc_other_child_refresh_all(APR_OC_REASON_RESTART);
+        if (alive == 0) {
+            return;
+        }
+        switch (action) {
+        case ReclaimAction::sigterm:
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ap_server_conf,
+                         CXXLOGNO(00045) "%d child process(es) still did not exit, sending a SIGTERM", alive);
+            break;
+        case ReclaimAction::sigkill:
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(00046) "%d child process(es) still did not exit, sending a SIGKILL", alive);
+            break;
+        case ReclaimAction::give_up:
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(00047) "could not make %d child process(es) exit, attempting to continue anyway",
+                         alive);
+            return;
+        default:
+            break;
+        }
+        auto wait = std::chrono::duration_cast<std::chrono::microseconds>(schedule.next_poll());
+        apr_sleep(static_cast<apr_interval_time_t>(wait.count()));
     }
 }
 
@@ -167,16 +232,17 @@ bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) n
 int Supervisor::stop_children_now(apr_pool_t* pconf) noexcept
 {
     kind_.tell_children(ServerCommand::stop);
-    ap_reclaim_child_processes(1, reclaimed);
+    reclaim(true);
     ap_remove_pid(pconf, ap_pid_fname);
     return DONE;
 }
 
 int Supervisor::graceful_stop(apr_pool_t* pconf) noexcept
 {
-    ap_close_listeners();
+    kind_.listeners().refuse_new_connections();
+    kind_.listeners().close_all();
     kind_.tell_children(ServerCommand::graceful_stop);
-    ap_relieve_child_processes(reclaimed);
+    relieve(false, false);
     ap_remove_pid(pconf, ap_pid_fname);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
                  CXXLOGNO(00170) "caught " AP_SIG_GRACEFUL_STOP_STRING ", shutting down gracefully");
@@ -193,20 +259,19 @@ int Supervisor::graceful_stop(apr_pool_t* pconf) noexcept
         }
         auto wait = std::chrono::duration_cast<std::chrono::microseconds>(deadline.next_wait(now, kGracefulStopPoll));
         apr_sleep(static_cast<apr_interval_time_t>(wait.count()));
-        ap_relieve_child_processes(reclaimed);
+        relieve(false, false);
     }
     // Stragglers (timeout or a new stop request): stop them and wait until they are gone, so a stop never
     // leaves a process behind (stock only signals them and exits).
     if (children_alive()) {
         kind_.tell_children(ServerCommand::stop);
-        ap_reclaim_child_processes(1, reclaimed);
+        reclaim(true);
     }
     return DONE;
 }
 
 int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
 {
-    g_kind = &kind_;
     ap_unixd_mpm_retained_data* mpm = r_.mpm;
 
     ap_log_pid(pconf, ap_pid_fname);
@@ -304,7 +369,7 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
         kind_.tell_children(ServerCommand::graceful_restart);
     } else {
         kind_.tell_children(ServerCommand::restart);
-        ap_reclaim_child_processes(kind_.reclaim_with_sigterm_on_restart() ? 1 : 0, reclaimed);
+        reclaim(kind_.reclaim_with_sigterm_on_restart());
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
                      CXXLOGNO(00173) "SIGHUP received.  Attempting to restart");
     }

@@ -7,6 +7,7 @@
 
 #include "common/base/httpd.h"
 #include "common/lifecycle/server_command.h"
+#include "common/listen/buckets.h"
 #include "common/supervise/backoff.h"
 #include "common/supervise/spawn_pacer.h"
 
@@ -20,6 +21,7 @@ struct SupervisorRetained {
     int high_water;                    // highest child slot in use + 1
     int kill_bucket;                   // round-robin bucket for idle-child kills
     SpawnPacer pacer;
+    RetainedListeners listeners;       // bucket sockets handed from one generation to the next
 };
 
 class ChildKind {
@@ -29,6 +31,7 @@ public:
     virtual int slot_limit() const noexcept = 0;     // slots children may be started in
     virtual int start_servers() const noexcept = 0;  // StartServers after clamping and bucket floors
     virtual int bucket_of_slot(int slot) const noexcept = 0;
+    virtual const ListenBuckets& listeners() const noexcept = 0;
 
     // In the parent, just before/after fork() for `slot` (scoreboard bookkeeping).
     virtual void before_fork(int slot) noexcept = 0;
@@ -77,8 +80,10 @@ private:
     int stop_children_now(apr_pool_t* pconf) noexcept;  // used for stop and fatal paths
     int graceful_stop(apr_pool_t* pconf) noexcept;
     bool children_alive() const noexcept;
-
-    static void reclaimed(int slot, pid_t pid, ap_generation_t gen);  // ap_reclaim_callback_fn_t
+    // Waits for every child to exit, escalating on the stock schedule (ReclaimSchedule).
+    void reclaim(bool terminate_first) noexcept;
+    // One pass: reaps children that have exited; returns how many are still running.
+    int relieve(bool terminate_now, bool kill_now) noexcept;
 
     SupervisorRetained& r_;
     ChildKind& kind_;

@@ -61,3 +61,46 @@ TEST(SpawnPacer, ZeroFilledRetainedDataStartsAtRateOne)
     p.after_spawn(4);
     CHECK_EQUAL(4, p.rate);
 }
+
+#include "common/supervise/reclaim_schedule.h"
+
+TEST_GROUP(ReclaimSchedule){ ReclaimSchedule::Clock::time_point t0{}; };
+
+TEST(ReclaimSchedule, StockEscalationOrder)
+{
+    ReclaimSchedule r(t0, true);
+    CHECK(r.due(t0) == ReclaimAction::sigterm_quiet);
+    CHECK(r.due(t0 + 2999ms) == ReclaimAction::none);
+    CHECK(r.due(t0 + 3s) == ReclaimAction::sigterm);
+    CHECK(r.due(t0 + 5s) == ReclaimAction::sigterm);
+    CHECK(r.due(t0 + 7s) == ReclaimAction::sigterm);
+    CHECK(r.due(t0 + 9s) == ReclaimAction::sigkill);
+    CHECK(r.due(t0 + 9500ms) == ReclaimAction::none);
+    CHECK(r.due(t0 + 10s) == ReclaimAction::give_up);
+    CHECK(r.due(t0 + 20s) == ReclaimAction::none);
+}
+
+TEST(ReclaimSchedule, WithoutTerminateTheFirstSignalWaitsThreeSeconds)
+{
+    ReclaimSchedule r(t0, false);
+    CHECK(r.due(t0) == ReclaimAction::none);
+    CHECK(r.due(t0 + 3s) == ReclaimAction::sigterm);
+}
+
+TEST(ReclaimSchedule, OneActionPerCallEvenWhenLate)
+{
+    ReclaimSchedule r(t0, true);
+    CHECK(r.due(t0 + 20s) == ReclaimAction::sigterm_quiet);
+    CHECK(r.due(t0 + 20s) == ReclaimAction::sigterm);
+}
+
+TEST(ReclaimSchedule, PollsFinelyThenAtMostEvery100ms)
+{
+    ReclaimSchedule r(t0, true);
+    CHECK(r.next_poll() == 10ms);
+    CHECK(r.next_poll() == 20ms);
+    CHECK(r.next_poll() == 40ms);
+    CHECK(r.next_poll() == 80ms);
+    CHECK(r.next_poll() == 100ms);
+    CHECK(r.next_poll() == 100ms);
+}
