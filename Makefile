@@ -5,7 +5,7 @@
 #   make run        install missing dependencies, build, run apache2 in the foreground with our MPM
 #                   on 127.0.0.1:8080 (MPM=prefork_cxx by default; MPM=prefork runs the stock twin)
 #   make unit       build and run the CppUTest unit tests only
-#   make sanitize   unit + integration tests with ASan+UBSan builds of the modules
+#   make sanitize   unit + integration tests of our MPMs with ASan+UBSan builds
 #   make install    install the modules into `apxs -q LIBEXECDIR` (honours DESTDIR)
 #
 # apxs cannot compile C++, so we ask it for its flags and compile and link with g++ ourselves.
@@ -109,10 +109,12 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@build/run-tests.sh
 
+# Unit tests and our MPMs' integration suites with ASan+UBSan builds (apache2 gets the runtime preloaded
+# by build/sanitized-apache2.sh); any sanitizer report fails the run.
+SAN_MPMS ?= $(MPMS)
 sanitize: deps
-	@$(MAKE) --no-print-directory SAN=1 all
-	@$(MAKE) --no-print-directory SAN=1 $(BUILD)/unit/unit-tests-1
-	@SAN=1 build/run-tests.sh
+	@$(MAKE) --no-print-directory SAN=1 all $(BUILD)/unit/unit-tests-1
+	@SAN=1 TEST_MPMS="$(SAN_MPMS)" build/run-tests.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -13,6 +13,10 @@ TEST_MPMS=${TEST_MPMS-prefork_cxx prefork}
 passed=0
 failed=0
 
+san_subdir() {
+    case "$SAN" in 1) echo san/ ;; thread) echo tsan/ ;; esac
+}
+
 count() {  # count PART PASSED FAILED
     echo "== $1: $2 passed, $3 failed"
     passed=$((passed + $2))
@@ -36,7 +40,7 @@ else
 fi
 
 # --- module symbols ---------------------------------------------------------------------------------
-mods=$(ls "$top"/build/${SAN:+san/}modules/mod_mpm_*.so 2>/dev/null)
+mods=$(ls "$top"/build/$(san_subdir)modules/mod_mpm_*.so 2>/dev/null)
 if [ -n "$mods" ]; then
     # shellcheck disable=SC2086
     build/check-symbols.sh $mods > "$logs/symbols.log" 2>&1
@@ -47,13 +51,20 @@ else
 fi
 
 # --- integration (Apache::Test, once per MPM) -------------------------------------------------------
+# Sanitizer runs load our instrumented modules into apache2 through a wrapper that preloads the runtime;
+# every report file the runtime writes counts as a failure.
+san_dir=/tmp/mpmcxx-san
+if [ -n "$SAN" ]; then
+    rm -rf "$san_dir"; mkdir -p "$san_dir"; chmod 1777 "$san_dir"
+    export MPMCXX_HTTPD="$top/build/sanitized-apache2.sh" MPMCXX_SAN="$SAN" MPMCXX_SAN_DIR="$san_dir"
+fi
 for mpm in $TEST_MPMS; do
     if [ ! -x "$top/t/run-integration" ]; then
         echo "== integration $mpm: t/run-integration missing"; count "integration $mpm" 0 1
         continue
     fi
     echo "== integration $mpm (log: $logs/integration-$mpm.log)"
-    MPMCXX_MODULES="$top/build/${SAN:+san/}modules" "$top/t/run-integration" "$mpm" 2>&1 | tee "$logs/integration-$mpm.log" \
+    MPMCXX_MODULES="$top/build/$(san_subdir)modules" "$top/t/run-integration" "$mpm" 2>&1 | tee "$logs/integration-$mpm.log" \
         | grep -E '^(t/.*(ok|FAILED|skipped|Failed)|Failed|Files=|Result:|not ok)' 
     last=$(tail -1 "$logs/integration-$mpm.log")
     if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
@@ -62,6 +73,16 @@ for mpm in $TEST_MPMS; do
         echo "   (no summary line; the suite did not finish)"; count "integration $mpm" 0 1
     fi
 done
+
+if [ -n "$SAN" ]; then
+    reports=$(ls "$san_dir" 2>/dev/null | wc -l)
+    if [ "$reports" != 0 ]; then
+        head -50 "$san_dir"/* | tee "$logs/sanitizer-reports.log"
+        count "sanitizer reports ($san_dir)" 0 "$reports"
+    else
+        count "sanitizer reports" 1 0
+    fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
