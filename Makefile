@@ -96,7 +96,7 @@ CPPUTEST   = $(shell pkg-config --cflags --libs cpputest 2>/dev/null || echo -lC
 
 $(UNIT_BIN): $(UNIT_SRCS) $(PURE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXSTD) $(INCLUDES) -o $@ $(UNIT_SRCS) $(PURE_OBJS) $(CPPUTEST)
+	$(CXX) $(CXXSTD) $(INCLUDES) -pthread -o $@ $(UNIT_SRCS) $(PURE_OBJS) $(CPPUTEST)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
