@@ -7,4 +7,5 @@ COMMON_PURE_SRCS := \
     common/config/prefork_limits.cpp \
     common/config/thread_limits.cpp \
     common/lifecycle/server_command.cpp \
-    common/supervise/prefork_maintenance.cpp
+    common/supervise/prefork_maintenance.cpp \
+    common/supervise/threaded_maintenance.cpp
