@@ -211,6 +211,7 @@ bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) n
                      static_cast<long>(proc.pid));
     }
     if (slot >= 0) {
+        kind_.child_exited(slot, processed, sb::process(slot).generation == r_.mpm->my_generation);
         release_slot(kind_, slot);
         if (processed == APEXIT_CHILDSICK) {
             r_.pacer.reset();  // a resource shortage: fork slowly
@@ -364,8 +365,13 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
     sb::global().running_generation = mpm->my_generation;
 
     if (cmd == ServerCommand::graceful_restart) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
-                     CXXLOGNO(00171) "Graceful restart requested, doing restart");
+        if (kind_.threaded()) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                         CXXLOGNO(00297) AP_SIG_GRACEFUL_STRING " received.  Doing graceful restart");
+        } else {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                         CXXLOGNO(00171) "Graceful restart requested, doing restart");
+        }
         kind_.tell_children(ServerCommand::graceful_restart);
     } else {
         kind_.tell_children(ServerCommand::restart);

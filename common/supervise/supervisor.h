@@ -28,6 +28,9 @@ class ChildKind {
 public:
     virtual ~ChildKind() = default;
 
+    // worker/event word some lifecycle messages differently from prefork; we keep each MPM's wording.
+    virtual bool threaded() const noexcept { return false; }
+
     virtual int slot_limit() const noexcept = 0;     // slots children may be started in
     virtual int start_servers() const noexcept = 0;  // StartServers after clamping and bucket floors
     virtual int bucket_of_slot(int slot) const noexcept = 0;
@@ -42,6 +45,8 @@ public:
     virtual void maintain() noexcept = 0;
     // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released.
     virtual void released(int slot) noexcept = 0;
+    // A child exited with `status` as ap_process_child_status() classified it (CHILDSICK, ...).
+    virtual void child_exited(int /*slot*/, int /*processed_status*/, bool /*current_generation*/) noexcept {}
     // Ask running children to act on `cmd` (graceful_restart, graceful_stop, restart, stop).
     virtual void tell_children(ServerCommand cmd) noexcept = 0;
     // After a plain restart, must the parent send SIGTERM first when reclaiming children? (stock prefork

@@ -16,14 +16,18 @@ template <typename Item>
 class WorkQueue {
 public:
     // Worker: wait for an item. The caller counts as idle while it waits. nullopt means "exit": the queue
-    // was stopped, or is draining and empty.
+    // was stopped, or is draining with nothing queued and nothing promised. A worker the listener has
+    // reserved (it may be accepting right now) stays until the item arrives or the reservation is
+    // returned, so a connection accepted as a graceful stop begins is still served.
     std::optional<Item> pop()
     {
         std::unique_lock lock(mutex_);
         ++available_;
         ++waiting_;
         idle_changed_.notify_one();
-        item_ready_.wait(lock, [this] { return !items_.empty() || mode_ != Mode::running; });
+        item_ready_.wait(lock, [this] {
+            return !items_.empty() || mode_ == Mode::stopped || (mode_ == Mode::draining && available_ > 0);
+        });
         --waiting_;
         if (mode_ == Mode::stopped || items_.empty()) {
             // Leaving for good: this worker's idleness can no longer be reserved.
@@ -60,8 +64,11 @@ public:
     // Listener: the reservation was not used (it woke up for something else).
     void unreserve()
     {
-        std::lock_guard lock(mutex_);
-        ++available_;
+        {
+            std::lock_guard lock(mutex_);
+            ++available_;
+        }
+        item_ready_.notify_all();  // a draining worker may now leave
     }
 
     // Graceful stop: queued items are still served, then every pop() returns nullopt.

@@ -139,3 +139,40 @@ TEST(WorkQueue, ManyProducersAndConsumersLoseNothing)
     for (auto& t : workers) t.join();
     CHECK_EQUAL(static_cast<long>(kItems) * (kItems + 1) / 2, sum.load());
 }
+
+TEST(WorkQueue, AConnectionAcceptedAsTheDrainBeginsIsStillServed)
+{
+    // The listener reserved a worker and is accepting when the graceful stop arrives: the reserved
+    // worker must not leave before the connection is handed over.
+    WorkQueue<int> q;
+    std::atomic<int> served{0};
+    std::atomic<int> exited{0};
+    std::vector<std::thread> workers;
+    for (int i = 0; i < 3; ++i) {
+        workers.emplace_back([&] {
+            while (auto item = q.pop()) served += *item;
+            ++exited;
+        });
+    }
+    CHECK_TRUE(eventually([&] { return q.available() == 3; }));
+    CHECK_TRUE(q.reserve_idle_worker());
+    q.drain();
+    CHECK_TRUE(eventually([&] { return exited.load() == 2; }));  // the two unreserved ones leave
+    std::this_thread::sleep_for(20ms);
+    CHECK_EQUAL(2, exited.load());  // the reserved one waits
+    q.push(5);
+    for (auto& t : workers) t.join();
+    CHECK_EQUAL(5, served.load());
+}
+
+TEST(WorkQueue, AReturnedReservationLetsTheLastWorkerLeave)
+{
+    WorkQueue<int> q;
+    std::thread worker([&] { CHECK_FALSE(q.pop().has_value()); });
+    CHECK_TRUE(eventually([&] { return q.available() == 1; }));
+    CHECK_TRUE(q.reserve_idle_worker());
+    q.drain();
+    std::this_thread::sleep_for(20ms);
+    q.unreserve();
+    worker.join();
+}

@@ -1,0 +1,240 @@
+#include "common/supervise/threaded_parent.h"
+
+#include <cstring>
+
+#include "common/base/log_ids.h"
+#include "common/scoreboard/scoreboard.h"
+#include "common/supervise/threaded_maintenance.h"
+
+namespace mpmcxx {
+
+ThreadedParent::ThreadedParent(ThreadedRetained& retained, config::ThreadLimits& limits, bool one_process) noexcept
+    : r_(retained), limits_(limits), one_process_(one_process), supervisor_(retained.sup, *this, one_process)
+{
+}
+
+bool ThreadedParent::open_listeners(apr_pool_t* pconf, server_rec* s, bool startup) noexcept
+{
+    ap_unixd_mpm_retained_data* mpm = r_.sup.mpm;
+    buckets_ = ListenBuckets::setup(pconf, s, mpm->num_buckets, mpm->was_graceful != 0, one_process_,
+                                    limits_.server_limit, startup, r_.sup.listeners);
+    if (buckets_ == nullptr) {
+        return false;
+    }
+    try {
+        pods_.clear();
+        pods_.reserve(static_cast<std::size_t>(buckets_->count()));
+        for (int b = 0; b < buckets_->count(); ++b) {
+            pods_.emplace_back();
+        }
+    } catch (const std::exception& e) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT | (startup ? APLOG_STARTUP : 0), 0, startup ? nullptr : s,
+                     CXXLOGNO(90013) "could not open pipe-of-death: %s", e.what());
+        return false;
+    }
+    return true;
+}
+
+int ThreadedParent::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
+{
+    pconf_ = pconf;
+    limits_ = config::threaded_bucket_floor(limits_, buckets_->count());
+    return supervisor_.run(pconf, plog, s);
+}
+
+int ThreadedParent::start_servers() const noexcept
+{
+    return limits_.start_servers < limits_.daemons_limit ? limits_.start_servers : limits_.daemons_limit;
+}
+
+void ThreadedParent::released(int slot) noexcept
+{
+    for (int t = 0; t < sb::thread_limit(); ++t) {
+        if (sb::worker(slot, t).status != SERVER_DEAD) {
+            sb::set_status(slot, t, SERVER_DEAD);
+        }
+    }
+}
+
+void ThreadedParent::child_exited(int /*slot*/, int processed_status, bool current_generation) noexcept
+{
+    if (processed_status == APEXIT_CHILDSICK && current_generation) {
+        r_.sick_child = true;
+    }
+}
+
+SpawnPacer& ThreadedParent::pacer(int bucket) noexcept
+{
+    if (r_.pacer_count < buckets_->count()) {
+        // Retained across restarts; a larger bucket count (after a full restart) gets a new array.
+        auto n = static_cast<std::size_t>(buckets_->count());
+        auto* fresh = static_cast<SpawnPacer*>(apr_pcalloc(ap_pglobal, sizeof(SpawnPacer) * n));
+        if (r_.bucket_pacers != nullptr) {
+            std::memcpy(fresh, r_.bucket_pacers, sizeof(SpawnPacer) * static_cast<std::size_t>(r_.pacer_count));
+        }
+        r_.bucket_pacers = fresh;
+        r_.pacer_count = buckets_->count();
+    }
+    SpawnPacer& p = r_.bucket_pacers[bucket];
+    p.hold_off = r_.sup.pacer.hold_off;  // the post-restart hold-off is global
+    return p;
+}
+
+void ThreadedParent::maintain() noexcept
+{
+    if (r_.sick_child) {
+        if (r_.healthy_child) {
+            r_.sick_child = false;  // a transient shortage: keep serving
+        } else {
+            // No child ever came up: forking more would only fail the same way.
+            ap_log_error(APLOG_MARK, APLOG_ALERT, 0, ap_server_conf,
+                         CXXLOGNO(02325) "A resource shortage or other unrecoverable failure was encountered "
+                                         "before any child process initialized successfully... httpd is exiting!");
+            r_.sup.mpm->shutdown_pending = 1;
+            r_.sup.mpm->is_ungraceful = 1;
+            return;
+        }
+    }
+    for (int b = 0; b < buckets_->count(); ++b) {
+        maintain_bucket(b);
+    }
+    if (r_.sup.pacer.hold_off > 0) {
+        --r_.sup.pacer.hold_off;
+    }
+}
+
+void ThreadedParent::maintain_bucket(int bucket) noexcept
+{
+    const int nb = buckets_->count();
+    const ap_generation_t gen = r_.sup.mpm->my_generation;
+    const int server_limit = limits_.server_limit < sb::server_limit() ? limits_.server_limit : sb::server_limit();
+    const int tpc = limits_.threads_per_child;
+
+    std::vector<ThreadedSlot> slots;
+    std::vector<int> mine;
+    try {
+        slots.resize(static_cast<std::size_t>(server_limit));
+        mine.reserve(static_cast<std::size_t>(server_limit / nb + 1));
+    } catch (...) {
+        return;
+    }
+    int high_water = 0;
+    for (int i = 0; i < server_limit; ++i) {
+        const process_score& ps = sb::process(i);
+        if (ps.pid != 0) {
+            high_water = i + 1;
+        }
+        if (i % nb != bucket) {
+            continue;
+        }
+        mine.push_back(i);
+        ThreadedSlot& s = slots[static_cast<std::size_t>(i)];
+        if (ps.pid == 0) {
+            continue;
+        }
+        s.process = true;
+        s.exiting = ps.quiescing || ps.generation != gen;
+        int up = 0;
+        for (int t = 0; t < tpc; ++t) {
+            int status = sb::worker(i, t).status;
+            // A thread still starting counts as idle (stock): it will be, and forking more would swamp things.
+            if (status <= SERVER_READY) {
+                ++s.idle_threads;
+            } else if (status < SERVER_GRACEFUL) {
+                ++s.busy_threads;
+            }
+            if (status >= SERVER_READY && status < SERVER_GRACEFUL) {
+                ++up;
+            }
+        }
+        if (s.exiting) {
+            s.idle_threads = 0;
+        } else if (up == tpc) {
+            r_.healthy_child = true;
+        }
+    }
+    if (r_.sup.high_water < high_water || bucket == nb - 1) {
+        r_.sup.high_water = high_water;
+    }
+
+    ThreadedMaintenanceConfig cfg;
+    cfg.min_spare_threads = limits_.min_spare_threads / nb;
+    cfg.max_spare_threads = limits_.max_spare_threads / nb;
+    cfg.max_children = limits_.daemons_limit / nb + (bucket < limits_.daemons_limit % nb ? 1 : 0);
+    cfg.max_rate = SpawnPacer::kMaxRate / nb;
+    SpawnPacer& p = pacer(bucket);
+    ThreadedMaintenance d = decide_threaded_maintenance(slots, mine, cfg, p);
+
+    if (d.kill_one) {
+        pod(bucket).send(PodMessage::graceful);
+    }
+    if (d.report != CapacityReport::scoreboard_full) {
+        r_.full_reported = false;  // the episode is over
+    }
+    switch (d.report) {
+    case CapacityReport::reached_max_workers:
+        if (!r_.max_reported) {
+            r_.max_reported = true;
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(00161) "server reached MaxRequestWorkers setting, consider raising the "
+                                         "MaxRequestWorkers setting");
+        }
+        break;
+    case CapacityReport::near_max_workers:
+        if (!r_.near_max_reported) {
+            r_.near_max_reported = true;
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(00287) "server is within MinSpareThreads of MaxRequestWorkers, consider raising "
+                                         "the MaxRequestWorkers setting");
+        }
+        break;
+    case CapacityReport::scoreboard_full:
+        if (!r_.full_reported) {
+            r_.full_reported = true;
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(00288) "scoreboard is full, not at MaxRequestWorkers: all %d ServerLimit slots "
+                                         "hold a process (%d of them exiting); raise ServerLimit above "
+                                         "MaxRequestWorkers/ThreadsPerChild (%d) to give graceful restarts room. "
+                                         "Logged once until the condition clears.",
+                         server_limit, d.exiting_children * nb, limits_.daemons_limit);
+        }
+        break;
+    case CapacityReport::none:
+        break;
+    }
+    if (d.report_busy) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                     CXXLOGNO(00289) "server seems busy, (you may need to increase StartServers, ThreadsPerChild or "
+                                     "Min/MaxSpareThreads), spawning %d children, there are around %d idle threads, "
+                                     "and %d total children",
+                     static_cast<int>(d.spawn_slots.size()), d.idle_threads, d.active_children + d.exiting_children);
+    }
+    for (int slot : d.spawn_slots) {
+        if (!supervisor_.spawn(slot)) {
+            break;
+        }
+    }
+}
+
+void ThreadedParent::tell_children(ServerCommand cmd) noexcept
+{
+    PodMessage m = (cmd == ServerCommand::graceful_restart || cmd == ServerCommand::graceful_stop)
+                       ? PodMessage::graceful
+                       : PodMessage::immediate;
+    if (cmd == ServerCommand::none) {
+        return;
+    }
+    // One byte per child of the bucket: each child's main thread takes one and acts on it.
+    std::vector<int> per_bucket(static_cast<std::size_t>(buckets_->count()), 0);
+    int scan = supervisor_.max_daemon_used();
+    for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
+        if (sb::process(i).pid != 0) {
+            ++per_bucket[static_cast<std::size_t>(buckets_->bucket_of_slot(i))];
+        }
+    }
+    for (int b = 0; b < buckets_->count(); ++b) {
+        pod(b).send(m, per_bucket[static_cast<std::size_t>(b)]);
+    }
+}
+
+}  // namespace mpmcxx

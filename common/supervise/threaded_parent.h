@@ -1,0 +1,74 @@
+#pragma once
+// The parent side of the threaded MPMs (worker, event): children with ThreadsPerChild workers each, told
+// to stop through their bucket's pipe of death ('!' graceful, '$' now), idle-thread maintenance per
+// bucket without slot squatting (threaded_maintenance.h). The child itself is the MPM's.
+
+#include <vector>
+
+#include "common/config/thread_limits.h"
+#include "common/listen/buckets.h"
+#include "common/process/pod.h"
+#include "common/supervise/supervisor.h"
+
+namespace mpmcxx {
+
+// Plain data kept across DSO reloads.
+struct ThreadedRetained {
+    SupervisorRetained sup;
+    SpawnPacer* bucket_pacers;  // one per listener bucket, in httpd's global pool
+    int pacer_count;
+    bool max_reported;          // "reached MaxRequestWorkers" (once per run, as stock)
+    bool near_max_reported;     // "within MinSpareThreads of MaxRequestWorkers" (once per run)
+    bool full_reported;         // "scoreboard is full" (once per episode)
+    bool sick_child;            // a child exited for lack of resources
+    bool healthy_child;         // some child once had all its threads up
+};
+
+class ThreadedParent : public ChildKind {
+public:
+    ThreadedParent(ThreadedRetained& retained, config::ThreadLimits& limits, bool one_process) noexcept;
+
+    // open_logs: listeners, buckets, one pipe of death per bucket.
+    bool open_listeners(apr_pool_t* pconf, server_rec* s, bool startup) noexcept;
+    // The mpm hook.
+    int run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept;
+
+    int max_daemon_used() const noexcept { return supervisor_.max_daemon_used(); }
+
+    // ChildKind
+    bool threaded() const noexcept override { return true; }
+    int slot_limit() const noexcept override { return limits_.server_limit; }
+    int start_servers() const noexcept override;
+    int bucket_of_slot(int slot) const noexcept override { return buckets_->bucket_of_slot(slot); }
+    const ListenBuckets& listeners() const noexcept override { return *buckets_; }
+    void before_fork(int /*slot*/) noexcept override {}
+    void fork_failed(int slot) noexcept override { released(slot); }
+    void maintain() noexcept override;
+    void released(int slot) noexcept override;
+    void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
+    void tell_children(ServerCommand cmd) noexcept override;
+    bool reclaim_with_sigterm_on_restart() const noexcept override { return true; }
+
+protected:
+    apr_pool_t* pconf() const noexcept { return pconf_; }
+    const ListenBuckets& buckets() const noexcept { return *buckets_; }
+    const PipeOfDeath& pod(int bucket) const noexcept { return pods_[static_cast<std::size_t>(bucket)]; }
+    std::vector<PipeOfDeath>& pods() noexcept { return pods_; }
+    bool one_process() const noexcept { return one_process_; }
+    ThreadedRetained& retained() noexcept { return r_; }
+
+private:
+    SpawnPacer& pacer(int bucket) noexcept;
+    void maintain_bucket(int bucket) noexcept;
+    void report(int kind, int idle, int total) noexcept;
+
+    ThreadedRetained& r_;
+    config::ThreadLimits& limits_;
+    bool one_process_;
+    apr_pool_t* pconf_ = nullptr;
+    ListenBuckets* buckets_ = nullptr;
+    std::vector<PipeOfDeath> pods_;
+    Supervisor supervisor_;
+};
+
+}  // namespace mpmcxx

@@ -1,0 +1,404 @@
+// A worker child: one listener thread accepting only while a worker is idle, ThreadsPerChild worker
+// threads serving one connection each at a time, and the main thread waiting for the reason to stop
+// (pipe of death, signal, MaxConnectionsPerChild) and then draining or stopping the others.
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "common/base/c_boundary.h"
+#include "common/base/fd.h"
+#include "common/base/log_ids.h"
+#include "common/listen/acceptor.h"
+#include "common/process/stop_watch.h"
+#include "common/scoreboard/scoreboard.h"
+#include "common/threads/active_sockets.h"
+#include "common/threads/pool_stack.h"
+#include "common/threads/work_queue.h"
+#include "mod_mpm_worker_cxx/worker.h"
+
+namespace mpmcxx::worker {
+namespace {
+
+// How long an immediate stop waits for workers to leave their connections before the child exits
+// without them (a handler that never returns must not keep the process alive).
+constexpr auto kImmediateGrace = std::chrono::milliseconds(1000);
+
+struct Connection {
+    apr_socket_t* socket;
+    apr_pool_t* ptrans;
+};
+
+class WorkerChild;
+
+struct ThreadArg {
+    WorkerChild* child;
+    int index;  // worker: scoreboard thread index; listener: -1
+};
+
+class WorkerChild {
+public:
+    WorkerChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf, bool one_process)
+        : slot_(slot),
+          tpc_(g.limits.threads_per_child),
+          pchild_(pchild),
+          stop_(pod_fd, one_process),
+          listener_wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+          acceptor_(listeners, -1, listener_wake_.get()),
+          pools_(pconf),
+          sockets_(tpc_),
+          threads_(static_cast<std::size_t>(tpc_), nullptr),
+          args_(static_cast<std::size_t>(tpc_))
+    {
+        if (!listener_wake_) {
+            throw std::system_error(errno, std::generic_category(), "eventfd");
+        }
+        connections_left_ = ap_max_requests_per_child > 0 ? ap_max_requests_per_child : -1;
+    }
+
+    // The main thread's life: start the threads, wait for a stop, drain or stop, join. Returns the exit code.
+    int run() noexcept;
+
+    void listener_loop() noexcept;
+    void worker_loop(int index, apr_thread_t* thd) noexcept;
+
+private:
+    bool start_threads() noexcept;
+    void begin_stop(ChildStop how) noexcept;
+    bool wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
+    void serve(int index, apr_thread_t* thd, Connection conn) noexcept;
+
+    const int slot_;
+    const int tpc_;
+    apr_pool_t* pchild_;
+    StopWatch stop_;
+    Fd listener_wake_;
+    Acceptor acceptor_;
+    PoolStack pools_;
+    WorkQueue<Connection> queue_;
+    ActiveSockets sockets_;
+    std::vector<apr_thread_t*> threads_;
+    std::vector<ThreadArg> args_;
+    ThreadArg listener_arg_{this, -1};
+    apr_thread_t* listener_ = nullptr;
+    std::atomic<int> live_threads_{0};
+    std::atomic<bool> listener_done_{false};
+    std::atomic<bool> sick_{false};
+    int connections_left_ = -1;  // listener only
+};
+
+void* APR_THREAD_FUNC thread_entry(apr_thread_t* thd, void* p)
+{
+    auto* arg = static_cast<ThreadArg*>(p);
+    c_boundary_void("worker thread", [&] {
+        if (arg->index < 0) {
+            arg->child->listener_loop();
+        } else {
+            arg->child->worker_loop(arg->index, thd);
+        }
+    });
+    apr_thread_exit(thd, APR_SUCCESS);
+    return nullptr;
+}
+
+bool WorkerChild::start_threads() noexcept
+{
+    apr_threadattr_t* attr = nullptr;
+    apr_threadattr_create(&attr, pchild_);
+    apr_threadattr_detach_set(attr, 0);
+    if (ap_thread_stacksize != 0) {
+        apr_status_t rv = apr_threadattr_stacksize_set(attr, ap_thread_stacksize);
+        if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
+                         CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
+                                         " is inappropriate, using default",
+                         ap_thread_stacksize);
+        }
+    }
+    for (int i = 0; i < tpc_; ++i) {
+        args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
+        sb::set_status(slot_, i, SERVER_STARTING);
+        ++live_threads_;
+        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr, thread_entry,
+                                           &args_[static_cast<std::size_t>(i)], pchild_);
+        if (rv != APR_SUCCESS) {
+            --live_threads_;
+            threads_[static_cast<std::size_t>(i)] = nullptr;
+            sb::set_status(slot_, i, SERVER_DEAD);
+            ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
+                         CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
+            return false;
+        }
+    }
+    apr_status_t rv = ap_thread_create(&listener_, attr, thread_entry, &listener_arg_, pchild_);
+    if (rv != APR_SUCCESS) {
+        listener_ = nullptr;
+        listener_done_ = true;
+        ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
+                     CXXLOGNO(00275) "ap_thread_create: unable to create listener thread");
+        return false;
+    }
+    return true;
+}
+
+void WorkerChild::listener_loop() noexcept
+{
+    apr_pool_t* ptrans = nullptr;
+    for (;;) {
+        if (stop_.current() != ChildStop::none) {
+            break;
+        }
+        if (connections_left_ == 0) {
+            // MaxConnectionsPerChild: let the connections in hand finish, then a fresh child takes over.
+            ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
+            stop_.request(ChildStop::graceful);
+            break;
+        }
+        if (!queue_.reserve_idle_worker()) {
+            break;
+        }
+        if (ptrans == nullptr && (ptrans = pools_.take()) == nullptr) {
+            queue_.unreserve();
+            sick_ = true;
+            stop_.request(ChildStop::graceful);
+            break;
+        }
+        Acceptor::Wakeup w = acceptor_.wait(ptrans, -1);
+        if (w.socket != nullptr) {
+            queue_.push(Connection{w.socket, ptrans});
+            ptrans = nullptr;
+            if (connections_left_ > 0) {
+                --connections_left_;
+            }
+            continue;
+        }
+        queue_.unreserve();
+        if (w.sick) {
+            sick_ = true;
+            stop_.request(ChildStop::graceful);
+            break;
+        }
+        if (w.listeners_gone) {
+            stop_.request(ChildStop::graceful);
+            break;
+        }
+    }
+    if (ptrans != nullptr) {
+        pools_.give_back(ptrans);
+    }
+    // Stop taking connections here; the parent's copies keep them queued for the next generation.
+    acceptor_.close_listeners();
+    listener_done_ = true;
+}
+
+void WorkerChild::serve(int index, apr_thread_t* thd, Connection conn) noexcept
+{
+    apr_os_sock_t fd = -1;
+    apr_os_sock_get(&fd, conn.socket);
+    sockets_.set(index, fd);
+    ap_sb_handle_t* sbh = nullptr;
+    ap_create_sb_handle(&sbh, conn.ptrans, slot_, index);
+    long id = static_cast<long>(slot_) * sb::thread_limit() + index;
+    apr_bucket_alloc_t* ba = apr_bucket_alloc_create(conn.ptrans);
+    conn_rec* c = ap_run_create_connection(conn.ptrans, ap_server_conf, conn.socket, id, sbh, ba);
+    if (c != nullptr) {
+        c->current_thread = thd;
+        ap_process_connection(c, conn.socket);
+        ap_lingering_close(c);
+    }
+    sockets_.clear(index);
+    pools_.give_back(conn.ptrans);
+}
+
+void WorkerChild::worker_loop(int index, apr_thread_t* thd) noexcept
+{
+    t_worker = index;
+    worker_score& ws = sb::worker(slot_, index);
+    ws.pid = ::getpid();
+    ws.tid = apr_os_thread_current();
+    ws.generation = g.retained->threaded.sup.mpm->my_generation;
+    for (;;) {
+        sb::set_status(slot_, index, SERVER_READY);
+        std::optional<Connection> conn = queue_.pop();
+        if (!conn) {
+            break;
+        }
+        serve(index, thd, *conn);
+    }
+    sb::set_status(slot_, index, stop_.current() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
+    t_worker = -1;
+    --live_threads_;
+}
+
+void WorkerChild::begin_stop(ChildStop how) noexcept
+{
+    g.child.stop.store(static_cast<int>(how), std::memory_order_release);
+    // The parent no longer counts this child as capacity; its slot stays held until it is gone.
+    sb::process(slot_).quiescing = 1;
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(listener_wake_.get(), &one, sizeof one);
+    if (how == ChildStop::graceful) {
+        queue_.drain();
+    } else {
+        queue_.stop();
+        sockets_.shutdown_all();
+    }
+}
+
+bool WorkerChild::wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept
+{
+    bool immediate_seen = stop_.current() == ChildStop::immediate;
+    for (;;) {
+        if (live_threads_.load() == 0 && listener_done_.load()) {
+            return true;
+        }
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+            return false;
+        }
+        // Keep listening for a stronger stop while the drain runs (a graceful stop that the parent turns
+        // into an immediate one after GracefulShutdownTimeout).
+        if (stop_.wait(50) == ChildStop::immediate && !immediate_seen) {
+            immediate_seen = true;
+            begin_stop(ChildStop::immediate);
+            ap_run_child_stopping(pchild_, 0);
+            deadline = std::chrono::steady_clock::now() + kImmediateGrace;
+        }
+    }
+}
+
+int WorkerChild::run() noexcept
+{
+    if (!start_threads()) {
+        begin_stop(ChildStop::immediate);
+        wait_for_threads(std::chrono::steady_clock::now() + kImmediateGrace);
+        return APEXIT_CHILDSICK;
+    }
+    ChildStop how = ChildStop::none;
+    while ((how = stop_.wait(-1)) == ChildStop::none) {
+    }
+    begin_stop(how);
+    ap_run_child_stopping(pchild_, how == ChildStop::graceful);
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (how == ChildStop::immediate) {
+        deadline = std::chrono::steady_clock::now() + kImmediateGrace;
+    }
+    if (!wait_for_threads(deadline)) {
+        // Workers stuck in module code: leave without them (stock would wait for the parent's SIGKILL).
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
+                     CXXLOGNO(90040) "child %" APR_PID_T_FMT " exits with %d worker thread(s) still busy",
+                     ::getpid(), live_threads_.load());
+        ::_exit(0);
+    }
+    apr_status_t thread_rv;
+    if (listener_ != nullptr) {
+        apr_thread_join(&thread_rv, listener_);
+    }
+    for (apr_thread_t* t : threads_) {
+        if (t != nullptr) {
+            apr_thread_join(&thread_rv, t);
+        }
+    }
+    for (Connection& c : queue_.take_remaining()) {
+        apr_socket_close(c.socket);
+        pools_.give_back(c.ptrans);
+    }
+    return sick_ ? APEXIT_CHILDSICK : 0;
+}
+
+apr_pool_t* create_child_pool(apr_pool_t* parent) noexcept
+{
+    apr_pool_t* pchild = nullptr;
+    if (apr_pool_create(&pchild, parent) != APR_SUCCESS) {
+        return nullptr;
+    }
+    apr_pool_tag(pchild, "pchild");
+    return pchild;
+}
+
+}  // namespace
+
+int Worker::child_lifetime(int slot, int bucket) noexcept
+{
+    ap_unixd_mpm_retained_data* mpm = retained().sup.mpm;
+    mpm->mpm_state = AP_MPMQ_STARTING;
+    g.child.active = true;
+    g.child.slot = slot;
+    g.child.stop.store(0);
+
+    apr_pool_t* pchild = create_child_pool(pconf());
+    if (pchild == nullptr) {
+        return APEXIT_CHILDSICK;
+    }
+    int code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
+        if (!one_process()) {
+            apr_thread_t* thd = nullptr;
+            if (apr_status_t rv = ap_thread_main_create(&thd, pchild); rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf,
+                             CXXLOGNO(10378) "Couldn't initialize child main thread");
+                return APEXIT_CHILDFATAL;
+            }
+        }
+        // A child holds only what it serves: its bucket's listeners and the read end of its bucket's pipe.
+        buckets().close_all_but(bucket);
+        for (std::size_t b = 0; b < pods().size(); ++b) {
+            if (static_cast<int>(b) == bucket) {
+                pods()[b].close_write_end();
+            } else {
+                pods()[b].close();
+            }
+        }
+        ap_reopen_scoreboard(pchild, nullptr, 0);
+        if (ap_run_drop_privileges(pchild, ap_server_conf)) {
+            return APEXIT_CHILDFATAL;
+        }
+        // Every thread (ours, and any a module starts in child_init) keeps all signals blocked; the main
+        // thread reads the ones it acts on through a signalfd (StopWatch).
+        if (apr_status_t rv = apr_setup_signal_thread(); rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf, CXXLOGNO(10271) "Couldn't initialize signal thread");
+            return APEXIT_CHILDFATAL;
+        }
+        ap_run_child_init(pchild, ap_server_conf);
+
+        std::unique_ptr<WorkerChild> child;
+        try {
+            child = std::make_unique<WorkerChild>(slot, buckets().bucket(bucket),
+                                                  one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
+                                                  one_process());
+        } catch (const std::exception& e) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
+                         CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s", e.what());
+            return APEXIT_CHILDSICK;
+        }
+        mpm->mpm_state = AP_MPMQ_RUNNING;
+        return child->run();
+    });
+    mpm->mpm_state = AP_MPMQ_STOPPING;
+    apr_pool_destroy(pchild);
+    return code;
+}
+
+void Worker::child_main(int slot, int bucket) noexcept
+{
+    ap_fatal_signal_child_setup(ap_server_conf);
+    std::exit(child_lifetime(slot, bucket));
+}
+
+int Worker::run_one_process() noexcept
+{
+    int code = child_lifetime(0, 0);
+    // The process is the server too: a stop of the child is the server's shutdown.
+    retained().sup.mpm->shutdown_pending = 1;
+    return code;
+}
+
+}  // namespace mpmcxx::worker
