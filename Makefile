@@ -6,6 +6,7 @@
 #                   on 127.0.0.1:8080 (MPM=prefork_cxx by default; MPM=prefork runs the stock twin)
 #   make unit       build and run the CppUTest unit tests only
 #   make sanitize   unit + integration tests of our MPMs with ASan+UBSan builds
+#   make sanitize-thread  the same with ThreadSanitizer, for the threaded MPMs
 #   make install    install the modules into `apxs -q LIBEXECDIR` (honours DESTDIR)
 #
 # apxs cannot compile C++, so we ask it for its flags and compile and link with g++ ourselves.
@@ -56,7 +57,7 @@ COMMON_HTTPD_SRCS := $(filter-out $(COMMON_PURE_SRCS),$(wildcard common/*/*.cpp)
 MPMS      := prefork_cxx worker_cxx
 MODULES   := $(foreach m,$(MPMS),$(MODOUT)/mod_mpm_$(m).so)
 
-.PHONY: all test run unit sanitize install clean deps check-symbols
+.PHONY: all test run unit sanitize sanitize-thread install clean deps check-symbols
 all: $(MODULES)
 
 deps:
@@ -115,6 +116,12 @@ SAN_MPMS ?= $(MPMS)
 sanitize: deps
 	@$(MAKE) --no-print-directory SAN=1 all $(BUILD)/unit/unit-tests-1
 	@SAN=1 TEST_MPMS="$(SAN_MPMS)" build/run-tests.sh
+
+# ThreadSanitizer over the unit tests and the threaded MPMs' integration suites.
+TSAN_MPMS ?= $(filter-out prefork_cxx,$(MPMS))
+sanitize-thread: deps
+	@$(MAKE) --no-print-directory SAN=thread all $(BUILD)/unit/unit-tests-thread
+	@SAN=thread TEST_MPMS="$(TSAN_MPMS)" build/run-tests.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

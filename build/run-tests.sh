@@ -9,7 +9,7 @@ cd "$top"
 logs="$top/build/test-logs"
 mkdir -p "$logs"
 SAN=${SAN:-}
-TEST_MPMS=${TEST_MPMS-prefork_cxx prefork}
+TEST_MPMS=${TEST_MPMS-prefork_cxx prefork worker_cxx worker}
 passed=0
 failed=0
 
