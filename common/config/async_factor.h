@@ -1,0 +1,25 @@
+#pragma once
+// AsyncRequestWorkerFactor: how many connections an event child accepts per idle worker thread, beyond
+// ThreadsPerChild. Stock parses it with strtod (a positive number, floored to 1.0) but then divides it
+// back with integer arithmetic, so the documented fractional values act as their integer part (1.5 -> 1).
+// Ours honours the fraction.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mpmcxx::config {
+
+inline constexpr double kDefaultAsyncFactor = 2.0;
+
+// A positive decimal number (no exponent, no junk); values below 1 become 1 as in stock. nullopt if invalid.
+std::optional<double> parse_async_factor(std::string_view text) noexcept;
+std::string async_factor_error(std::string_view text);
+
+// Whether a child may accept another connection: at least one worker idle, and
+//   (open - lingering) < threads_per_child + (idle - (listeners already disabled ? 1 : 0)) * factor
+// (the -1 while disabled is stock's hysteresis against flip-flopping).
+bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, bool listeners_disabled,
+                            int threads_per_child, double factor) noexcept;
+
+}  // namespace mpmcxx::config

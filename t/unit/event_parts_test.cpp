@@ -1,0 +1,117 @@
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/config/async_factor.h"
+#include "common/io/timeout_queue.h"
+#include "common/io/timer_heap.h"
+
+#include <CppUTest/TestHarness.h>
+
+using namespace mpmcxx;
+using namespace std::chrono_literals;
+
+TEST_GROUP(AsyncFactor){};
+
+TEST(AsyncFactor, ParsesPositiveDecimalsAndFloorsAtOne)
+{
+    DOUBLES_EQUAL(2.0, *config::parse_async_factor("2"), 1e-9);
+    DOUBLES_EQUAL(1.5, *config::parse_async_factor("1.5"), 1e-9);
+    DOUBLES_EQUAL(1.0, *config::parse_async_factor("0.25"), 1e-9);
+    DOUBLES_EQUAL(24.75, *config::parse_async_factor("24.75"), 1e-9);
+    for (const char* bad : {"", "0", "-1", "abc", "1.5x", "1e3", "inf", "nan", ".", "+2"}) {
+        CHECK_FALSE_TEXT(config::parse_async_factor(bad).has_value(), bad);
+    }
+    STRCMP_EQUAL("AsyncRequestWorkerFactor: 'x' is not a positive number", config::async_factor_error("x").c_str());
+}
+
+TEST(AsyncFactor, FractionalFactorCounts)
+{
+    // 25 threads, 10 idle: stock with 1.5 allows 25 + 10*1 = 35; ours 25 + 10*1.5 = 40.
+    CHECK_TRUE(config::below_connection_limit(39, 0, 10, false, 25, 1.5));
+    CHECK_FALSE(config::below_connection_limit(40, 0, 10, false, 25, 1.5));
+    CHECK_FALSE(config::below_connection_limit(35, 0, 10, false, 25, 1.0));
+}
+
+TEST(AsyncFactor, LingeringConnectionsDoNotCountAndNoIdleWorkerMeansNo)
+{
+    CHECK_TRUE(config::below_connection_limit(100, 80, 1, false, 25, 2));
+    CHECK_FALSE(config::below_connection_limit(1, 0, 0, false, 25, 2));
+    // hysteresis: with listeners already disabled one idle worker less counts
+    CHECK_TRUE(config::below_connection_limit(28, 0, 2, false, 25, 2));
+    CHECK_FALSE(config::below_connection_limit(28, 0, 2, true, 25, 2));
+}
+
+TEST_GROUP(TimeoutQueue){ TimeoutQueue::Clock::time_point t0{}; };
+
+TEST(TimeoutQueue, ExpiresInInsertionOrder)
+{
+    TimeoutQueue q(5s);
+    TimeoutLink a, b, c;
+    q.append(a, t0);
+    q.append(b, t0 + 1s);
+    q.append(c, t0 + 2s);
+    CHECK(q.next_expiry() == t0 + 5s);
+    CHECK(q.pop_expired(t0 + 4s) == nullptr);
+    CHECK(q.pop_expired(t0 + 6s) == &a);
+    CHECK(q.pop_expired(t0 + 6s) == &b);
+    CHECK(q.pop_expired(t0 + 6s) == nullptr);
+    CHECK_EQUAL(1u, q.size());
+    CHECK(q.pop_expired(t0, true) == &c);
+    CHECK_TRUE(q.empty());
+    CHECK(q.next_expiry() == TimeoutQueue::Clock::time_point::max());
+}
+
+TEST(TimeoutQueue, RemoveFromAnywhereAndOnlyFromItsQueue)
+{
+    TimeoutQueue q(1s), other(1s);
+    TimeoutLink a, b, c;
+    q.append(a, t0);
+    q.append(b, t0);
+    q.append(c, t0);
+    other.remove(b);  // not there: no-op
+    CHECK_EQUAL(3u, q.size());
+    q.remove(b);
+    CHECK(b.queue == nullptr);
+    q.remove(b);  // twice: no-op
+    CHECK_EQUAL(2u, q.size());
+    CHECK(q.pop_expired(t0 + 1s) == &a);
+    CHECK(q.pop_expired(t0 + 1s) == &c);
+    q.append(b, t0 + 3s);
+    CHECK(q.next_expiry() == t0 + 4s);
+}
+
+TEST_GROUP(TimerHeap){ TimerHeap<int>::Clock::time_point t0{}; };
+
+TEST(TimerHeap, PopsDueInOrderAndEqualTimesFifo)
+{
+    TimerHeap<int> h;
+    h.add(t0 + 30ms, 3);
+    h.add(t0 + 10ms, 1);
+    h.add(t0 + 20ms, 2);
+    h.add(t0 + 10ms, 11);
+    CHECK(h.next_due() == t0 + 10ms);
+    std::vector<int> out;
+    h.pop_due(t0 + 5ms, out);
+    CHECK(out.empty());
+    h.pop_due(t0 + 20ms, out);
+    CHECK_EQUAL(3u, out.size());
+    CHECK_EQUAL(1, out[0]);
+    CHECK_EQUAL(11, out[1]);
+    CHECK_EQUAL(2, out[2]);
+    CHECK_EQUAL(1u, h.size());
+}
+
+TEST(TimerHeap, ManyRandomTimersComeOutSorted)
+{
+    TimerHeap<int> h;
+    unsigned x = 12345;
+    for (int i = 0; i < 1000; ++i) {
+        x = x * 1103515245 + 12345;
+        h.add(t0 + std::chrono::milliseconds(x % 5000), static_cast<int>(x % 5000));
+    }
+    std::vector<int> out;
+    h.pop_due(t0 + 10s, out);
+    CHECK_EQUAL(1000u, out.size());
+    for (std::size_t i = 1; i < out.size(); ++i) CHECK(out[i - 1] <= out[i]);
+}
