@@ -54,7 +54,7 @@ include common/pure.mk
 # httpd-facing parts of the shared library.
 COMMON_HTTPD_SRCS := $(filter-out $(COMMON_PURE_SRCS),$(wildcard common/*/*.cpp))
 
-MPMS      := prefork_cxx worker_cxx
+MPMS      := prefork_cxx worker_cxx event_cxx
 MODULES   := $(foreach m,$(MPMS),$(MODOUT)/mod_mpm_$(m).so)
 
 .PHONY: all test run unit sanitize sanitize-thread install clean deps check-symbols

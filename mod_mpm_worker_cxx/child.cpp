@@ -315,75 +315,33 @@ int WorkerChild::run() noexcept
     return sick_ ? APEXIT_CHILDSICK : 0;
 }
 
-apr_pool_t* create_child_pool(apr_pool_t* parent) noexcept
-{
-    apr_pool_t* pchild = nullptr;
-    if (apr_pool_create(&pchild, parent) != APR_SUCCESS) {
-        return nullptr;
-    }
-    apr_pool_tag(pchild, "pchild");
-    return pchild;
-}
-
 }  // namespace
 
 int Worker::child_lifetime(int slot, int bucket) noexcept
 {
-    ap_unixd_mpm_retained_data* mpm = retained().sup.mpm;
-    mpm->mpm_state = AP_MPMQ_STARTING;
     g.child.active = true;
     g.child.slot = slot;
     g.child.stop.store(0);
-
-    apr_pool_t* pchild = create_child_pool(pconf());
-    if (pchild == nullptr) {
-        return APEXIT_CHILDSICK;
+    int code = 0;
+    apr_pool_t* pchild = prepare_child(bucket, code);
+    if (code == 0) {
+        code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
+            std::unique_ptr<WorkerChild> child;
+            try {
+                child = std::make_unique<WorkerChild>(slot, buckets().bucket(bucket),
+                                                      one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
+                                                      one_process());
+            } catch (const std::exception& e) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
+                             CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s",
+                             e.what());
+                return APEXIT_CHILDSICK;
+            }
+            retained().sup.mpm->mpm_state = AP_MPMQ_RUNNING;
+            return child->run();
+        });
     }
-    int code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
-        if (!one_process()) {
-            apr_thread_t* thd = nullptr;
-            if (apr_status_t rv = ap_thread_main_create(&thd, pchild); rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf,
-                             CXXLOGNO(10378) "Couldn't initialize child main thread");
-                return APEXIT_CHILDFATAL;
-            }
-        }
-        // A child holds only what it serves: its bucket's listeners and the read end of its bucket's pipe.
-        buckets().close_all_but(bucket);
-        for (std::size_t b = 0; b < pods().size(); ++b) {
-            if (static_cast<int>(b) == bucket) {
-                pods()[b].close_write_end();
-            } else {
-                pods()[b].close();
-            }
-        }
-        ap_reopen_scoreboard(pchild, nullptr, 0);
-        if (ap_run_drop_privileges(pchild, ap_server_conf)) {
-            return APEXIT_CHILDFATAL;
-        }
-        // Every thread (ours, and any a module starts in child_init) keeps all signals blocked; the main
-        // thread reads the ones it acts on through a signalfd (StopWatch).
-        if (apr_status_t rv = apr_setup_signal_thread(); rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf, CXXLOGNO(10271) "Couldn't initialize signal thread");
-            return APEXIT_CHILDFATAL;
-        }
-        ap_run_child_init(pchild, ap_server_conf);
-
-        std::unique_ptr<WorkerChild> child;
-        try {
-            child = std::make_unique<WorkerChild>(slot, buckets().bucket(bucket),
-                                                  one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
-                                                  one_process());
-        } catch (const std::exception& e) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
-                         CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s", e.what());
-            return APEXIT_CHILDSICK;
-        }
-        mpm->mpm_state = AP_MPMQ_RUNNING;
-        return child->run();
-    });
-    mpm->mpm_state = AP_MPMQ_STOPPING;
-    apr_pool_destroy(pchild);
+    finish_child(pchild);
     return code;
 }
 

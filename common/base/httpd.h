@@ -23,6 +23,7 @@
 #include <scoreboard.h>
 #include <unixd.h>
 #include <util_mutex.h>
+#include <http_vhost.h>
 
 namespace mpmcxx {
 // common/ is linked into each MPM, so it cannot name a module struct at compile time; each MPM registers

@@ -38,19 +38,34 @@ template <typename T>
 class ConnTable {
 public:
     static constexpr std::uint32_t kChunk = 256;
+    static constexpr std::uint32_t kMaxChunks = 4096;  // 1M connections per child at most
+
+    ConnTable() : chunks_(std::make_unique<std::atomic<T*>[]>(kMaxChunks)) {}
+    ~ConnTable()
+    {
+        for (std::uint32_t i = 0; i < nchunks_; ++i) {
+            delete[] chunks_[i].load();
+        }
+    }
+    ConnTable(const ConnTable&) = delete;
+    ConnTable& operator=(const ConnTable&) = delete;
 
     // A free slot, owned by the caller, with a fresh generation. nullptr if out of memory.
     T* acquire()
     {
         std::lock_guard lock(mutex_);
         if (free_.empty()) {
+            if (nchunks_ == kMaxChunks) {
+                return nullptr;
+            }
             auto chunk = std::make_unique<T[]>(kChunk);
-            auto base = static_cast<std::uint32_t>(chunks_.size() * kChunk);
+            auto base = nchunks_ * kChunk;
             for (std::uint32_t i = 0; i < kChunk; ++i) {
                 chunk[i].index = base + i;
                 free_.push_back(base + (kChunk - 1 - i));
             }
-            chunks_.push_back(std::move(chunk));
+            chunks_[nchunks_].store(chunk.release(), std::memory_order_release);
+            ++nchunks_;
         }
         T& s = at(free_.back());
         free_.pop_back();
@@ -70,14 +85,14 @@ public:
         --in_use_;
     }
 
-    // nullptr if index is out of range (a corrupt event).
-    T* find(std::uint32_t index)
+    // nullptr if index is out of range (a corrupt event). Lock-free: called for every readiness event.
+    T* find(std::uint32_t index) noexcept
     {
-        std::lock_guard lock(mutex_);
-        if (index / kChunk >= chunks_.size()) {
+        if (index / kChunk >= kMaxChunks) {
             return nullptr;
         }
-        return &at(index);
+        T* chunk = chunks_[index / kChunk].load(std::memory_order_acquire);
+        return chunk == nullptr ? nullptr : &chunk[index % kChunk];
     }
 
     std::size_t in_use() const
@@ -140,10 +155,11 @@ private:
         std::uint64_t gen = SlotTag::generation(s.tag.load(std::memory_order_relaxed));
         s.tag.store(SlotTag::pack(gen, st), std::memory_order_release);
     }
-    T& at(std::uint32_t index) { return chunks_[index / kChunk][index % kChunk]; }
+    T& at(std::uint32_t index) { return chunks_[index / kChunk].load(std::memory_order_relaxed)[index % kChunk]; }
 
     mutable std::mutex mutex_;
-    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::unique_ptr<std::atomic<T*>[]> chunks_;  // chunks never move or go away while the table lives
+    std::uint32_t nchunks_ = 0;                  // mutex_
     std::vector<std::uint32_t> free_;
     std::size_t in_use_ = 0;
 };

@@ -22,11 +22,13 @@ class TimeoutQueue {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit TimeoutQueue(Clock::duration timeout) noexcept : timeout_(timeout) {}
+    // `kind` is the owner's label for the queue (which counter it feeds, for instance).
+    explicit TimeoutQueue(Clock::duration timeout, int kind = 0) noexcept : timeout_(timeout), kind_(kind) {}
     TimeoutQueue(const TimeoutQueue&) = delete;
     TimeoutQueue& operator=(const TimeoutQueue&) = delete;
 
     Clock::duration timeout() const noexcept { return timeout_; }
+    int kind() const noexcept { return kind_; }
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
 
@@ -72,6 +74,7 @@ public:
 
 private:
     Clock::duration timeout_;
+    int kind_;
     TimeoutLink* head_ = nullptr;
     TimeoutLink* tail_ = nullptr;
     std::size_t size_ = 0;

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/base/log_ids.h"
+#include "common/listen/accept_result.h"
 
 namespace mpmcxx {
 namespace {
@@ -22,20 +23,6 @@ int socket_fd(apr_socket_t* s) noexcept
     return fd;
 }
 
-bool is_transient_accept_error(apr_status_t rv) noexcept
-{
-    // The client went away between the handshake and accept(), or another child took it.
-    return APR_STATUS_IS_EAGAIN(rv) || APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_ECONNABORTED(rv) ||
-           rv == APR_FROM_OS_ERROR(EPROTO) || rv == APR_FROM_OS_ERROR(ECONNRESET) ||
-           rv == APR_FROM_OS_ERROR(ETIMEDOUT) || rv == APR_FROM_OS_ERROR(EHOSTUNREACH) ||
-           rv == APR_FROM_OS_ERROR(ENETUNREACH) || rv == APR_FROM_OS_ERROR(EPERM);
-}
-
-bool is_shortage(apr_status_t rv) noexcept
-{
-    return rv == APR_FROM_OS_ERROR(EMFILE) || rv == APR_FROM_OS_ERROR(ENFILE) ||
-           rv == APR_FROM_OS_ERROR(ENOBUFS) || rv == APR_FROM_OS_ERROR(ENOMEM);
-}
 }  // namespace
 
 Acceptor::Acceptor(ap_listen_rec* listeners, int pod_fd, int wake_fd)
@@ -108,42 +95,30 @@ void Acceptor::close_listeners() noexcept
 
 void Acceptor::accept_from(ap_listen_rec* lr, apr_pool_t* ptrans, Wakeup& out) noexcept
 {
-    apr_socket_t* csd = nullptr;
-    apr_status_t rv = apr_socket_accept(&csd, lr->sd, ptrans);
-    if (rv == APR_SUCCESS) {
+    switch (accept_connection(lr, ptrans, &out.socket)) {
+    case AcceptOutcome::accepted:
         shortage_.succeeded();
-        out.socket = csd;
         return;
-    }
-    if (is_transient_accept_error(rv)) {
+    case AcceptOutcome::retry:
         return;
-    }
-    if (is_shortage(rv)) {
+    case AcceptOutcome::shortage:
         // Stock exits the child here (and the parent forks the next one into the same shortage). We keep
         // the child, stop listening for a short, growing while, and log once per episode.
         if (shortage_.failures() == 0) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, ap_server_conf,
-                         CXXLOGNO(90020) "accept: out of resources; pausing accept (up to 1s at a time) "
-                                         "until descriptors/memory are available again");
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(90020) "accept: out of descriptors or memory; pausing accept (up to 1s at a "
+                                         "time) until they are available again");
         }
         shortage_.failed(Backoff::Clock::now());
         arm_listeners(false);
         return;
-    }
-    if (rv == APR_FROM_OS_ERROR(ENETDOWN)) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf, CXXLOGNO(02177) "apr_socket_accept: giving up.");
+    case AcceptOutcome::gone:
+        out.listeners_gone = true;
+        return;
+    case AcceptOutcome::sick:
         out.sick = true;
         return;
     }
-    if (!lr->active || APR_STATUS_IS_EBADF(rv) || rv == APR_FROM_OS_ERROR(EINVAL)) {
-        // Closed by a stop or restart.
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, ap_server_conf,
-                     CXXLOGNO(02178) "apr_socket_accept failed for inactive listener");
-        out.listeners_gone = true;
-        return;
-    }
-    ap_log_error(APLOG_MARK, APLOG_ERR, rv, ap_server_conf, CXXLOGNO(02179) "apr_socket_accept: (client socket)");
-    out.sick = true;
 }
 
 Acceptor::Wakeup Acceptor::wait(apr_pool_t* ptrans, int timeout_ms) noexcept

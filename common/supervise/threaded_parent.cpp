@@ -238,3 +238,58 @@ void ThreadedParent::tell_children(ServerCommand cmd) noexcept
 }
 
 }  // namespace mpmcxx
+
+namespace mpmcxx {
+
+apr_pool_t* ThreadedParent::prepare_child(int bucket, int& code) noexcept
+{
+    r_.sup.mpm->mpm_state = AP_MPMQ_STARTING;
+    apr_pool_t* pchild = nullptr;
+    if (apr_pool_create(&pchild, pconf_) != APR_SUCCESS) {
+        code = APEXIT_CHILDSICK;
+        return nullptr;
+    }
+    apr_pool_tag(pchild, "pchild");
+    if (!one_process_) {
+        apr_thread_t* thd = nullptr;
+        if (apr_status_t rv = ap_thread_main_create(&thd, pchild); rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf, CXXLOGNO(10378) "Couldn't initialize child main thread");
+            code = APEXIT_CHILDFATAL;
+            return pchild;
+        }
+    }
+    // A child holds only what it serves: its bucket's listeners and the read end of its bucket's pipe.
+    buckets_->close_all_but(bucket);
+    for (std::size_t b = 0; b < pods_.size(); ++b) {
+        if (static_cast<int>(b) == bucket) {
+            pods_[b].close_write_end();
+        } else {
+            pods_[b].close();
+        }
+    }
+    ap_reopen_scoreboard(pchild, nullptr, 0);
+    if (ap_run_drop_privileges(pchild, ap_server_conf)) {
+        code = APEXIT_CHILDFATAL;
+        return pchild;
+    }
+    // Every thread (ours, and any a module starts in child_init) keeps all signals blocked; the main
+    // thread reads the ones it acts on through a signalfd (StopWatch).
+    if (apr_status_t rv = apr_setup_signal_thread(); rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, ap_server_conf, CXXLOGNO(10271) "Couldn't initialize signal thread");
+        code = APEXIT_CHILDFATAL;
+        return pchild;
+    }
+    ap_run_child_init(pchild, ap_server_conf);
+    code = 0;
+    return pchild;
+}
+
+void ThreadedParent::finish_child(apr_pool_t* pchild) noexcept
+{
+    r_.sup.mpm->mpm_state = AP_MPMQ_STOPPING;
+    if (pchild != nullptr) {
+        apr_pool_destroy(pchild);
+    }
+}
+
+}  // namespace mpmcxx

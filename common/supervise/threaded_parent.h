@@ -50,6 +50,13 @@ public:
     bool reclaim_with_sigterm_on_restart() const noexcept override { return true; }
 
 protected:
+    // The part of a threaded child's life every threaded MPM shares: the child pool, the main thread's
+    // identity, only its own bucket's listeners and pipe, the scoreboard, dropped privileges, all signals
+    // blocked (StopWatch reads the ones it acts on), child_init. Returns the child pool, or sets `code`
+    // and returns nullptr. finish_child() destroys the pool.
+    apr_pool_t* prepare_child(int bucket, int& code) noexcept;
+    void finish_child(apr_pool_t* pchild) noexcept;
+
     apr_pool_t* pconf() const noexcept { return pconf_; }
     const ListenBuckets& buckets() const noexcept { return *buckets_; }
     const PipeOfDeath& pod(int bucket) const noexcept { return pods_[static_cast<std::size_t>(bucket)]; }

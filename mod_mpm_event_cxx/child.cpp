@@ -1,0 +1,585 @@
+// An event child: ThreadsPerChild threads that all wait on one epoll set and serve whatever becomes ready
+// there (a listener, a connection, the timer), and a main thread that waits for the reason to stop.
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <system_error>
+
+#include "common/base/c_boundary.h"
+#include "common/base/log_ids.h"
+#include "common/config/async_factor.h"
+#include "common/listen/accept_result.h"
+#include "common/scoreboard/scoreboard.h"
+#include "mod_mpm_event_cxx/runtime.h"
+
+namespace mpmcxx::event {
+namespace {
+
+constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
+constexpr std::uint64_t kTimerKey = ~std::uint64_t{0} - 1;
+constexpr std::uint64_t kFirstListenerKey = ~std::uint64_t{0} - 2;  // listener i: kFirstListenerKey - i
+constexpr std::size_t kMaxListeners = 1u << 20;
+
+// An immediate stop waits this long for threads to leave the connections they are serving.
+constexpr auto kImmediateGrace = std::chrono::milliseconds(1000);
+// Lingering close is shortened to this while the child stops (stock: 2 s).
+constexpr auto kStoppingLinger = std::chrono::seconds(2);
+
+itimerspec to_itimerspec(Clock::time_point when) noexcept
+{
+    itimerspec spec{};
+    if (when == Clock::time_point::max()) {
+        return spec;  // disarm
+    }
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+    if (ns <= 0) {
+        ns = 1;
+    }
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+    return spec;
+}
+
+void* APR_THREAD_FUNC thread_entry(apr_thread_t* thd, void* p)
+{
+    auto* arg = static_cast<EventChild::ThreadArg*>(p);
+    c_boundary_void("event worker thread", [&] { arg->child->worker_loop(arg->index, thd); });
+    apr_thread_exit(thd, APR_SUCCESS);
+    return nullptr;
+}
+
+}  // namespace
+
+EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf,
+                       bool one_process)
+    : slot_(slot),
+      tpc_(g.limits.threads_per_child),
+      pchild_(pchild),
+      one_process_(one_process),
+      stop_(pod_fd, one_process),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
+      pools_(pconf),
+      sockets_(tpc_),
+      threads_(static_cast<std::size_t>(tpc_), nullptr),
+      args_(static_cast<std::size_t>(tpc_))
+{
+    if (!epoll_ || !wake_ || !timer_) {
+        throw std::system_error(errno, std::generic_category(), "epoll/eventfd/timerfd");
+    }
+    for (ap_listen_rec* lr = listeners; lr != nullptr && listeners_.size() < kMaxListeners; lr = lr->next) {
+        if (lr->sd != nullptr && lr->active) {
+            apr_socket_opt_set(lr->sd, APR_SO_NONBLOCK, 1);
+            lr->accept_func = ap_unixd_accept;
+            listeners_.push_back(lr);
+        }
+    }
+    auto add = [this](int fd, std::uint64_t key, std::uint32_t events) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = key;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+            throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+        }
+    };
+    add(wake_.get(), kWakeKey, EPOLLIN);
+    add(timer_.get(), kTimerKey, EPOLLIN | EPOLLONESHOT);
+    connections_left_ = ap_max_requests_per_child > 0 ? ap_max_requests_per_child : -1;
+    set_listening(true);
+}
+
+long EventChild::connection_id(int t) const noexcept { return static_cast<long>(slot_) * sb::thread_limit() + t; }
+
+void EventChild::wake_all() noexcept
+{
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
+}
+
+bool EventChild::below_limit() const noexcept
+{
+    return config::below_connection_limit(open_.load(std::memory_order_relaxed),
+                                          lingering_.load(std::memory_order_relaxed),
+                                          idle_.load(std::memory_order_relaxed), !listening_.load(), tpc_,
+                                          g.async_factor);
+}
+
+void EventChild::set_listening(bool on) noexcept
+{
+    std::lock_guard lock(listen_mutex_);
+    if (listening_.load() == on) {
+        return;
+    }
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        apr_os_sock_t fd = -1;
+        if (listeners_[i]->sd == nullptr || apr_os_sock_get(&fd, listeners_[i]->sd) != APR_SUCCESS || fd < 0) {
+            continue;
+        }
+        if (on) {
+            epoll_event ev{};
+            // Level-triggered (several threads may accept from a busy listener at once); EPOLLEXCLUSIVE so
+            // that of all the children only one is woken per new connection.
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+            ev.data.u64 = kFirstListenerKey - i;
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+        } else {
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        }
+    }
+    listening_ = on;
+    if (ap_scoreboard_image != nullptr) {
+        sb::process(slot_).not_accepting = on ? 0 : 1;
+    }
+}
+
+// Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
+void EventChild::maybe_resume_listening() noexcept
+{
+    if (listening_.load(std::memory_order_relaxed) || stopping() != ChildStop::none ||
+        listeners_.empty()) {
+        return;
+    }
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (Clock::now() < resume_listening_at_) {
+            return;
+        }
+    }
+    if (below_limit()) {
+        set_listening(true);
+    }
+}
+
+void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept
+{
+    if (stopping() != ChildStop::none || which >= listeners_.size()) {
+        return;
+    }
+    if (!below_limit()) {
+        // Back-pressure: new connections wait in the kernel's queue (or go to another child) until this
+        // child has room again; nothing already accepted is closed to make room.
+        set_listening(false);
+        return;
+    }
+    apr_pool_t* p = pools_.take();
+    if (p == nullptr) {
+        set_listening(false);
+        return;
+    }
+    apr_socket_t* sock = nullptr;
+    switch (accept_connection(listeners_[which], p, &sock)) {
+    case AcceptOutcome::accepted: {
+        std::lock_guard lock(listen_mutex_);
+        shortage_.succeeded();
+        break;
+    }
+    case AcceptOutcome::retry:
+        pools_.give_back(p);
+        return;
+    case AcceptOutcome::shortage: {
+        pools_.give_back(p);
+        bool first = false;
+        {
+            std::lock_guard lock(listen_mutex_);
+            first = shortage_.failures() == 0;
+            shortage_.failed(Clock::now());
+            resume_listening_at_ = Clock::now() + shortage_.delay();
+        }
+        if (first) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(90020) "accept: out of descriptors or memory; pausing accept (up to 1s at a "
+                                         "time) until they are available again");
+        }
+        set_listening(false);
+        {
+            std::lock_guard lock(qmutex_);
+            arm_timer_locked(resume_listening_at_);
+        }
+        return;
+    }
+    case AcceptOutcome::gone:
+        pools_.give_back(p);
+        return;
+    case AcceptOutcome::sick:
+        pools_.give_back(p);
+        sick_ = true;
+        stop_.request(ChildStop::graceful);
+        return;
+    }
+    int left = connections_left_.load();
+    while (left > 0 && !connections_left_.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left == 1) {
+        // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
+        ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
+        stop_.request(ChildStop::graceful);
+    }
+    new_connection(sock, p, t, thd);
+}
+
+void EventChild::arm_timer_locked(Clock::time_point when) noexcept
+{
+    if (when >= armed_) {
+        return;
+    }
+    armed_ = when;
+    itimerspec spec = to_itimerspec(when);
+    ::timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void EventChild::rearm_timer_after_expiry_locked() noexcept
+{
+    Clock::time_point next = timers_.next_due();
+    g.queues->for_each([&](const TimeoutQueue& q) {
+        if (q.next_expiry() < next) {
+            next = q.next_expiry();
+        }
+    });
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_ && resume_listening_at_ > Clock::now() && resume_listening_at_ < next) {
+            next = resume_listening_at_;
+        }
+    }
+    if (stopping() == ChildStop::graceful && !g.queues->linger->empty()) {
+        Clock::time_point short_end = g.queues->linger->next_expiry() - g.queues->linger->timeout() + kStoppingLinger;
+        if (short_end < next) {
+            next = short_end;
+        }
+    }
+    armed_ = next;
+    itimerspec spec = to_itimerspec(next);
+    ::timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.u64 = kTimerKey;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, timer_.get(), &ev);
+}
+
+void EventChild::publish() noexcept
+{
+    // Every change is published as it happens, so mod_status never shows stale counters (stock only
+    // publishes them during its periodic queue maintenance).
+    if (ap_scoreboard_image == nullptr) {
+        return;
+    }
+    process_score& ps = sb::process(slot_);
+    ps.connections = open_.load(std::memory_order_relaxed);
+    ps.keep_alive = queued_[kKeepAlive].load(std::memory_order_relaxed);
+    ps.write_completion = queued_[kWriteCompletion].load(std::memory_order_relaxed);
+    ps.wait_io = queued_[kWaitIo].load(std::memory_order_relaxed);
+    ps.lingering_close = lingering_.load(std::memory_order_relaxed);
+    ps.suspended = suspended_count_.load(std::memory_order_relaxed);
+}
+
+void EventChild::on_timer() noexcept
+{
+    std::uint64_t ticks;
+    [[maybe_unused]] ssize_t n = ::read(timer_.get(), &ticks, sizeof ticks);
+    Clock::time_point now = Clock::now();
+    std::vector<Conn*> ka_expired, io_expired, linger_expired;
+    std::vector<Timer> due;
+    {
+        std::lock_guard lock(qmutex_);
+        auto expire = [&](TimeoutQueue& q, Clock::time_point horizon, std::vector<Conn*>& into) {
+            while (TimeoutLink* link = q.pop_expired(horizon)) {
+                Conn* conn = reinterpret_cast<Conn*>(reinterpret_cast<char*>(link) - offsetof(Conn, link));
+                if (!ConnTable<Conn>::claim_waiting(*conn)) {
+                    // Claimed by its readiness event, or still being armed: not ours. Put it back so an
+                    // arming connection keeps its timeout (an event owner removes it anyway).
+                    q.append(*link, link->since);
+                    break;
+                }
+                queued_[q.kind()].fetch_sub(1, std::memory_order_relaxed);
+                into.push_back(conn);
+            }
+        };
+        for (const auto& q : g.queues->ka) {
+            expire(*q, now, ka_expired);
+        }
+        for (const auto* v : {&g.queues->wc, &g.queues->io}) {
+            for (const auto& q : *v) {
+                expire(*q, now, io_expired);
+            }
+        }
+        TimeoutQueue& linger = *g.queues->linger;
+        // A stopping child lingers 2 s at most, as stock.
+        expire(linger, stopping() == ChildStop::graceful ? now + (linger.timeout() - kStoppingLinger) : now,
+               linger_expired);
+        expire(*g.queues->short_linger, now, linger_expired);
+        timers_.pop_due(now, due);
+        rearm_timer_after_expiry_locked();
+    }
+    publish();
+    for (Timer& tm : due) {
+        c_boundary_void("timed callback", [&] { tm.cb(tm.baton); });
+    }
+    for (Conn* c : ka_expired) {
+        shutdown_connection(*c);  // an idle keep-alive connection: a short lingering close
+    }
+    for (Conn* c : io_expired) {
+        lingering_close(*c);  // I/O or write completion timed out
+    }
+    for (Conn* c : linger_expired) {
+        close_connection(*c);
+    }
+    maybe_resume_listening();
+}
+
+void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
+{
+    if (key == kWakeKey) {
+        return;
+    }
+    if (key == kTimerKey) {
+        on_timer();
+        resume_suspended(t, thd);
+        return;
+    }
+    if (key > kFirstListenerKey - kMaxListeners) {
+        on_listener(static_cast<std::size_t>(kFirstListenerKey - key), t, thd);
+        return;
+    }
+    Conn* conn = conns_.find(ConnTable<Conn>::key_index(key));
+    if (conn == nullptr || !ConnTable<Conn>::claim_by_event(*conn, key)) {
+        return;  // stale, or taken by the timeout thread
+    }
+    unqueue(*conn);
+    // Readable after a keep-alive or I/O wait: a request (or more of one) to process. Write completion
+    // and lingering close carry on where they were.
+    conn_state_e& state = conn->shared.pub.state;
+    if (state == CONN_STATE_KEEPALIVE || state == CONN_STATE_ASYNC_WAITIO) {
+        state = CONN_STATE_PROCESSING;
+    }
+    process(*conn, t, thd);
+}
+
+void EventChild::worker_loop(int index, apr_thread_t* thd) noexcept
+{
+    t_worker = index;
+    worker_score& ws = sb::worker(slot_, index);
+    ws.pid = ::getpid();
+    ws.tid = apr_os_thread_current();
+    ws.generation = g.retained->threaded.sup.mpm->my_generation;
+    for (;;) {
+        ChildStop stop = stopping();
+        if (stop == ChildStop::immediate || (stop == ChildStop::graceful && open_.load() == 0)) {
+            break;
+        }
+        sb::set_status(slot_, index, SERVER_READY);
+        idle_.fetch_add(1, std::memory_order_relaxed);
+        maybe_resume_listening();
+        epoll_event ev{};
+        int n = ::epoll_wait(epoll_.get(), &ev, 1, -1);
+        idle_.fetch_sub(1, std::memory_order_relaxed);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), ap_server_conf,
+                         CXXLOGNO(03137) "apr_pollset_poll: (listen)");
+            sick_ = true;
+            stop_.request(ChildStop::graceful);
+            break;
+        }
+        if (n == 1) {
+            dispatch(ev.data.u64, index, thd);
+        }
+    }
+    sb::set_status(slot_, index, stopping() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
+    t_worker = -1;
+    --live_threads_;
+}
+
+bool EventChild::start_threads() noexcept
+{
+    apr_threadattr_t* attr = nullptr;
+    apr_threadattr_create(&attr, pchild_);
+    apr_threadattr_detach_set(attr, 0);
+    if (ap_thread_stacksize != 0) {
+        apr_status_t rv = apr_threadattr_stacksize_set(attr, ap_thread_stacksize);
+        if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
+                         CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
+                                         " is inappropriate, using default",
+                         ap_thread_stacksize);
+        }
+    }
+    for (int i = 0; i < tpc_; ++i) {
+        args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
+        sb::set_status(slot_, i, SERVER_STARTING);
+        ++live_threads_;
+        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr, thread_entry,
+                                           &args_[static_cast<std::size_t>(i)], pchild_);
+        if (rv != APR_SUCCESS) {
+            --live_threads_;
+            threads_[static_cast<std::size_t>(i)] = nullptr;
+            sb::set_status(slot_, i, SERVER_DEAD);
+            ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
+                         CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
+            return false;
+        }
+    }
+    return true;
+}
+
+void EventChild::begin_stop(ChildStop how) noexcept
+{
+    int want = static_cast<int>(how);
+    int cur = stop_level_.load();
+    while (cur < want && !stop_level_.compare_exchange_weak(cur, want)) {
+    }
+    g.child.stop.store(stop_level_.load(), std::memory_order_release);
+    sb::process(slot_).quiescing = 1;
+    set_listening(false);
+    if (how == ChildStop::immediate) {
+        sockets_.shutdown_all();
+        wake_all();
+    } else {
+        // Listeners go; connections already here are served (keep-alive ones until their next request,
+        // answered with "Connection: close", or their timeout).
+        std::lock_guard lock(listen_mutex_);
+        for (ap_listen_rec* lr : listeners_) {
+            if (lr->sd != nullptr && lr->active) {
+                apr_socket_close(lr->sd);
+                lr->active = 0;
+            }
+        }
+        listeners_.clear();
+    }
+    std::lock_guard lock(qmutex_);
+    rearm_timer_after_expiry_locked();
+}
+
+int EventChild::run() noexcept
+{
+    g.child.runtime = this;
+    if (!start_threads()) {
+        begin_stop(ChildStop::immediate);
+    }
+    ChildStop how = ChildStop::none;
+    while ((how = stop_.wait(-1)) == ChildStop::none) {
+    }
+    begin_stop(how);
+    ap_run_child_stopping(pchild_, how == ChildStop::graceful);
+    auto deadline = Clock::time_point::max();
+    if (how == ChildStop::immediate) {
+        deadline = Clock::now() + kImmediateGrace;
+    }
+    while (live_threads_.load() > 0) {
+        if (stopping() == ChildStop::graceful && open_.load() == 0) {
+            wake_all();  // the last connection is gone: everyone out
+        }
+        if (Clock::now() >= deadline) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
+                         CXXLOGNO(90040) "child %" APR_PID_T_FMT " exits with %d worker thread(s) still busy",
+                         ::getpid(), live_threads_.load());
+            ::_exit(0);
+        }
+        if (stop_.wait(50) == ChildStop::immediate && stopping() != ChildStop::immediate) {
+            begin_stop(ChildStop::immediate);
+            deadline = Clock::now() + kImmediateGrace;
+        }
+    }
+    apr_status_t thread_rv;
+    for (apr_thread_t* t : threads_) {
+        if (t != nullptr) {
+            apr_thread_join(&thread_rv, t);
+        }
+    }
+    g.child.runtime = nullptr;
+    return sick_ ? APEXIT_CHILDSICK : 0;
+}
+
+apr_status_t EventChild::add_timer(apr_time_t after, ap_mpm_callback_fn_t* cb, void* baton) noexcept
+{
+    try {
+        std::lock_guard lock(qmutex_);
+        Clock::time_point when = Clock::now() + std::chrono::microseconds(after < 0 ? 0 : after);
+        timers_.add(when, Timer{cb, baton});
+        arm_timer_locked(when);
+        return APR_SUCCESS;
+    } catch (...) {
+        return APR_ENOMEM;
+    }
+}
+
+void EventChild::resume_suspended(int t, apr_thread_t* thd) noexcept
+{
+    // No 2.4 API hands a suspended connection back to the MPM. A module that finishes one from a timed
+    // callback (mod_dialup) leaves it in WRITE_COMPLETION or LINGER, so look for those after callbacks ran
+    // and carry on with them, rather than leaving them open until the client gives up.
+    std::vector<Conn*> ready;
+    {
+        std::lock_guard lock(qmutex_);
+        for (std::size_t i = 0; i < suspended_.size();) {
+            Conn* c = suspended_[i];
+            if (c->shared.pub.state != CONN_STATE_SUSPENDED && ConnTable<Conn>::claim_waiting(*c)) {
+                c->in_suspended_list = false;
+                suspended_[i] = suspended_.back();
+                suspended_.pop_back();
+                ready.push_back(c);
+            } else {
+                ++i;
+            }
+        }
+    }
+    for (Conn* c : ready) {
+        suspended_count_.fetch_sub(1);
+        process(*c, t, thd);
+    }
+}
+
+}  // namespace mpmcxx::event
+
+namespace mpmcxx::event {
+
+int Event::child_lifetime(int slot, int bucket) noexcept
+{
+    g.child.active = true;
+    g.child.slot = slot;
+    g.child.stop.store(0);
+    int code = 0;
+    apr_pool_t* pchild = prepare_child(bucket, code);
+    if (code == 0) {
+        code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
+            std::unique_ptr<EventChild> child;
+            try {
+                child = std::make_unique<EventChild>(slot, buckets().bucket(bucket),
+                                                     one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
+                                                     one_process());
+            } catch (const std::exception& e) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
+                             CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s",
+                             e.what());
+                return APEXIT_CHILDSICK;
+            }
+            retained().sup.mpm->mpm_state = AP_MPMQ_RUNNING;
+            return child->run();
+        });
+    }
+    finish_child(pchild);
+    return code;
+}
+
+void Event::child_main(int slot, int bucket) noexcept
+{
+    ap_fatal_signal_child_setup(ap_server_conf);
+    std::exit(child_lifetime(slot, bucket));
+}
+
+int Event::run_one_process() noexcept
+{
+    int code = child_lifetime(0, 0);
+    retained().sup.mpm->shutdown_pending = 1;
+    return code;
+}
+
+}  // namespace mpmcxx::event

@@ -1,0 +1,254 @@
+// httpd hooks of mod_mpm_event_cxx, its answers to ap_mpm_query, and the per-vhost timeout queues.
+
+#include <map>
+
+#include "common/base/c_boundary.h"
+#include "common/base/pool_object.h"
+#include "common/config/async_factor.h"
+#include "common/lifecycle/mpm_startup.h"
+#include "common/lifecycle/mpm_state.h"
+#include "common/lifecycle/retained.h"
+#include "common/process/stop_watch.h"
+#include "mod_mpm_event_cxx/event.h"
+#include "mod_mpm_event_cxx/runtime.h"
+
+namespace mpmcxx::event {
+
+constinit Globals g{};
+constinit thread_local int t_worker = -1;
+
+namespace {
+
+constexpr const char* kRetainedKey = "mpm_event_cxx_module";
+
+ap_unixd_mpm_retained_data* mpm_data() noexcept { return g.retained->threaded.sup.mpm; }
+
+int reported_mpm_state() noexcept
+{
+    auto stop = static_cast<ChildStop>(g.child.stop.load(std::memory_order_acquire));
+    return mpm_state_for_caller(mpm_data(), g.child.active, stop == ChildStop::immediate, stop == ChildStop::graceful,
+                                g.child.slot, t_worker);
+}
+
+int query(int code, int* result, apr_status_t* rv) noexcept
+{
+    *rv = APR_SUCCESS;
+    switch (code) {
+    case AP_MPMQ_MAX_DAEMON_USED: *result = g.mpm != nullptr ? g.mpm->max_daemon_used() : g.limits.daemons_limit; break;
+    case AP_MPMQ_IS_THREADED: *result = AP_MPMQ_STATIC; break;
+    case AP_MPMQ_IS_FORKED: *result = AP_MPMQ_DYNAMIC; break;
+    case AP_MPMQ_IS_ASYNC: *result = 1; break;
+    case AP_MPMQ_CAN_WAITIO: *result = 1; break;
+    case AP_MPMQ_HARD_LIMIT_DAEMONS: *result = g.limits.server_limit; break;
+    case AP_MPMQ_HARD_LIMIT_THREADS: *result = g.limits.thread_limit; break;
+    case AP_MPMQ_MAX_THREADS: *result = g.limits.threads_per_child; break;
+    case AP_MPMQ_MIN_SPARE_DAEMONS: *result = 0; break;
+    case AP_MPMQ_MIN_SPARE_THREADS: *result = g.limits.min_spare_threads; break;
+    case AP_MPMQ_MAX_SPARE_DAEMONS: *result = 0; break;
+    case AP_MPMQ_MAX_SPARE_THREADS: *result = g.limits.max_spare_threads; break;
+    case AP_MPMQ_MAX_REQUESTS_DAEMON: *result = ap_max_requests_per_child; break;
+    case AP_MPMQ_MAX_DAEMONS: *result = g.limits.daemons_limit; break;
+    case AP_MPMQ_MPM_STATE: *result = reported_mpm_state(); break;
+    case AP_MPMQ_GENERATION: *result = mpm_data()->my_generation; break;
+    default: *rv = APR_ENOTIMPL; break;
+    }
+    return OK;
+}
+
+const char* get_name() noexcept { return "event_cxx"; }
+
+int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) noexcept
+{
+    return c_boundary("pre_config", static_cast<int>(HTTP_INTERNAL_SERVER_ERROR), [&]() -> int {
+        RunModes modes = read_run_modes();
+        g.one_process = modes.one_process;
+        Retained& r = retained_block<Retained>(kRetainedKey);
+        g.retained = &r;
+        ThreadedRetained& t = r.threaded;
+        if (t.sup.mpm == nullptr) {
+            t.sup.mpm = ap_unixd_mpm_get_retained_data();
+            t.sup.pacer.init();
+        }
+        if (int rc = begin_pre_config(pconf, t.sup.mpm, &r, modes); rc != OK) {
+            return rc;
+        }
+        g.limits = config::ThreadLimits{};
+        g.async_factor = config::kDefaultAsyncFactor;
+        g.queues = nullptr;
+        g.child.active = false;
+        g.child.slot = 0;
+        g.child.stop.store(0);
+        g.child.runtime = nullptr;
+        t.healthy_child = false;
+        g.mpm = make_pool_object<Event>(pconf, r, g.limits, modes.one_process);
+        return OK;
+    });
+}
+
+int check_config(apr_pool_t* /*pconf*/, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/, server_rec* s) noexcept
+{
+    return c_boundary("check_config", static_cast<int>(HTTP_INTERNAL_SERVER_ERROR), [&]() -> int {
+        SupervisorRetained& sup = g.retained->threaded.sup;
+        config::ClampMessages msgs;
+        g.limits = config::clamp_threaded(g.limits, config::kEventSpec, first_startup(mpm_data()),
+                                          sup.first_server_limit, sup.first_thread_limit, msgs);
+        if (sup.first_server_limit == 0) {
+            sup.first_server_limit = g.limits.server_limit;
+        }
+        if (sup.first_thread_limit == 0) {
+            sup.first_thread_limit = g.limits.thread_limit;
+        }
+        log_clamp_messages(msgs, s);
+        return OK;
+    });
+}
+
+// One queue per distinct timeout and kind; each server points at its own.
+int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/, server_rec* s) noexcept
+{
+    return c_boundary("post_config", static_cast<int>(HTTP_INTERNAL_SERVER_ERROR), [&]() -> int {
+        if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+            return OK;  // the preflight pass runs no child
+        }
+        auto* set = make_pool_object<QueueSet>(pconf);
+        set->linger = std::make_unique<TimeoutQueue>(std::chrono::seconds(30), kLinger);
+        set->short_linger = std::make_unique<TimeoutQueue>(std::chrono::seconds(2), kLinger);
+        std::map<apr_interval_time_t, TimeoutQueue*> ka, wc, io;
+        auto get = [](std::map<apr_interval_time_t, TimeoutQueue*>& index,
+                      std::vector<std::unique_ptr<TimeoutQueue>>& owned, apr_interval_time_t t, int kind) {
+            auto it = index.find(t);
+            if (it != index.end()) {
+                return it->second;
+            }
+            owned.push_back(std::make_unique<TimeoutQueue>(std::chrono::microseconds(t), kind));
+            return index[t] = owned.back().get();
+        };
+        for (server_rec* srv = s; srv != nullptr; srv = srv->next) {
+            ServerQueues* sq = srv == s ? &set->main : static_cast<ServerQueues*>(apr_pcalloc(pconf, sizeof(ServerQueues)));
+            sq->io = get(io, set->io, srv->timeout, kWaitIo);
+            sq->wc = get(wc, set->wc, srv->timeout, kWriteCompletion);
+            sq->ka = get(ka, set->ka, srv->keep_alive_timeout, kKeepAlive);
+            ap_set_module_config(srv->module_config, &mpm_event_cxx_module, sq);
+        }
+        g.queues = set;
+        return OK;
+    });
+}
+
+int open_logs(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/, server_rec* s) noexcept
+{
+    return c_boundary("open_logs", static_cast<int>(DONE), [&]() -> int {
+        return g.mpm->open_listeners(pconf, s, first_startup(mpm_data())) ? OK : DONE;
+    });
+}
+
+int run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
+{
+    return c_boundary("mpm", static_cast<int>(DONE), [&]() -> int { return g.mpm->run(pconf, plog, s); });
+}
+
+apr_status_t timed_callback(apr_time_t t, ap_mpm_callback_fn_t* cb, void* baton) noexcept
+{
+    return register_timed_callback(t, cb, baton);
+}
+
+ConnShared* shared_of(conn_rec* c) noexcept
+{
+    return static_cast<ConnShared*>(ap_get_module_config(c->conn_config, &mpm_event_cxx_module));
+}
+
+apr_status_t request_cleanup(void* c) noexcept
+{
+    if (ConnShared* cs = shared_of(static_cast<conn_rec*>(c))) {
+        cs->r = nullptr;
+    }
+    return APR_SUCCESS;
+}
+
+void pre_read_request(request_rec* r, conn_rec* c) noexcept
+{
+    if (ConnShared* cs = shared_of(c)) {
+        cs->r = r;
+        cs->sc = static_cast<ServerQueues*>(ap_get_module_config(ap_server_conf->module_config, &mpm_event_cxx_module));
+        apr_pool_cleanup_register(r->pool, c, request_cleanup, apr_pool_cleanup_null);
+    }
+}
+
+// The request's vhost timeouts apply from here, or the connection's base server's when the vhost sets no
+// KeepAliveTimeout of its own (stock's legacy behaviour, kept).
+int post_read_request(request_rec* r) noexcept
+{
+    if (ConnShared* cs = shared_of(r->connection)) {
+        server_rec* s = r->server->keep_alive_timeout_set ? r->server : r->connection->base_server;
+        if (auto* sq = static_cast<ServerQueues*>(ap_get_module_config(s->module_config, &mpm_event_cxx_module))) {
+            cs->sc = sq;
+        }
+    }
+    return OK;
+}
+
+// Secondary connections (HTTP/2 streams) get a state of their own, starting as a copy of their master's.
+int pre_connection(conn_rec* c, void* /*csd*/) noexcept
+{
+    return c_boundary("pre_connection", static_cast<int>(OK), [&]() -> int {
+        if (c->master != nullptr && (c->cs == nullptr || c->cs == c->master->cs)) {
+            ConnShared* master = shared_of(c->master);
+            auto* cs = static_cast<ConnShared*>(apr_pcalloc(c->pool, sizeof(ConnShared)));
+            if (master != nullptr) {
+                cs->sc = master->sc;
+                cs->pub = master->pub;
+            } else {
+                cs->sc = g.queues != nullptr ? &g.queues->main : nullptr;
+            }
+            cs->pub.state = CONN_STATE_PROCESSING;
+            cs->pub.sense = CONN_SENSE_DEFAULT;
+            c->cs = &cs->pub;
+            ap_set_module_config(c->conn_config, &mpm_event_cxx_module, cs);
+        }
+        return OK;
+    });
+}
+
+// A connection-level protocol switch (h2 via ALPN) moves the connection to its new server's timeouts.
+int protocol_switch(conn_rec* c, request_rec* r, server_rec* s, const char* /*protocol*/) noexcept
+{
+    if (r == nullptr && s != nullptr) {
+        if (ConnShared* cs = shared_of(c)) {
+            if (auto* sq = static_cast<ServerQueues*>(ap_get_module_config(s->module_config, &mpm_event_cxx_module))) {
+                cs->sc = sq;
+            }
+        }
+    }
+    return DECLINED;
+}
+
+}  // namespace
+
+apr_status_t register_timed_callback(apr_time_t t, ap_mpm_callback_fn_t* cb, void* baton) noexcept
+{
+    EventChild* rt = g.child.runtime;
+    if (rt == nullptr) {
+        return APR_ENOTIMPL;  // not in a running child
+    }
+    return rt->add_timer(t, cb, baton);
+}
+
+void register_hooks(apr_pool_t* /*p*/) noexcept
+{
+    set_log_module(&mpm_event_cxx_module);
+    static const char* const before_core[] = {"core.c", nullptr};
+    ap_hook_open_logs(open_logs, nullptr, before_core, APR_HOOK_REALLY_FIRST);
+    ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+    ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_mpm(run, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_mpm_query(query, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_mpm_get_name(get_name, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_mpm_register_timed_callback(timed_callback, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_pre_read_request(pre_read_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(post_read_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(pre_connection, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+    ap_hook_protocol_switch(protocol_switch, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+}
+
+}  // namespace mpmcxx::event

@@ -1,0 +1,151 @@
+#pragma once
+// The runtime of one event child: its threads, its epoll set, its connections and their timeouts.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "common/base/fd.h"
+#include "common/io/conn_table.h"
+#include "common/io/timeout_queue.h"
+#include "common/io/timer_heap.h"
+#include "common/process/stop_watch.h"
+#include "common/supervise/backoff.h"
+#include "common/threads/active_sockets.h"
+#include "common/threads/pool_stack.h"
+#include "mod_mpm_event_cxx/event.h"
+
+namespace mpmcxx::event {
+
+// What a conn_rec's module config points at: the part of our connection state that hooks reach through
+// the conn_rec, for primary connections and for secondary (HTTP/2 stream) connections alike.
+struct ConnShared {
+    conn_state_t pub;                 // c->cs points here: the connection state httpd and modules see
+    const ServerQueues* sc = nullptr; // the queues of the connection's current server (vhost)
+    request_rec* r = nullptr;         // the request being read or processed
+};
+
+// A primary connection. Lives in a ConnTable slot (stable memory: see common/io/conn_table.h).
+struct Conn {
+    ConnShared shared;  // first: conn_config points at it
+    std::atomic<std::uint64_t> tag{0};
+    std::uint32_t index = 0;
+
+    // Owner only (the thread that claimed the slot):
+    apr_pool_t* p = nullptr;
+    conn_rec* c = nullptr;
+    apr_socket_t* sock = nullptr;
+    int fd = -1;
+    ap_sb_handle_t* sbh = nullptr;
+    bool registered = false;      // added to the epoll set once (then re-armed with EPOLL_CTL_MOD)
+    bool suspended = false;       // modules were told (suspend_connection hook)
+    bool linger_started = false;
+    bool linger_counted = false;  // counted in lingering_ already
+    bool in_suspended_list = false;
+    std::chrono::steady_clock::time_point linger_since{};
+
+    // Guarded by EventChild::qmutex_:
+    TimeoutLink link;
+};
+
+struct Timer {
+    ap_mpm_callback_fn_t* cb;
+    void* baton;
+};
+
+using Clock = std::chrono::steady_clock;
+
+class EventChild {
+public:
+    EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf, bool one_process);
+    EventChild(const EventChild&) = delete;
+    EventChild& operator=(const EventChild&) = delete;
+
+    // The main thread: start the workers, wait for a stop, drain or stop them. Returns the exit code.
+    int run() noexcept;
+    void worker_loop(int index, apr_thread_t* thd) noexcept;
+
+    apr_status_t add_timer(apr_time_t after, ap_mpm_callback_fn_t* cb, void* baton) noexcept;
+
+    ChildStop stopping() const noexcept { return static_cast<ChildStop>(stop_level_.load(std::memory_order_acquire)); }
+
+private:
+    // child.cpp
+    bool start_threads() noexcept;
+    void dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept;
+    void on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept;
+    void on_timer() noexcept;
+    void begin_stop(ChildStop how) noexcept;
+    void set_listening(bool on) noexcept;
+    void maybe_resume_listening() noexcept;
+    bool below_limit() const noexcept;
+    void arm_timer_locked(Clock::time_point when) noexcept;
+    void rearm_timer_after_expiry_locked() noexcept;
+    void publish() noexcept;
+    void wake_all() noexcept;
+    void resume_suspended(int t, apr_thread_t* thd) noexcept;
+
+    // connection.cpp
+    void new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_thread_t* thd) noexcept;
+    void process(Conn& conn, int t, apr_thread_t* thd) noexcept;
+    void lingering_close(Conn& conn) noexcept;
+    void shutdown_connection(Conn& conn) noexcept;
+    void close_connection(Conn& conn) noexcept;
+    bool wait_for_io(Conn& conn, TimeoutQueue* q, std::uint32_t events, Clock::time_point since) noexcept;
+    void notify_suspend(Conn& conn) noexcept;
+    void notify_resume(Conn& conn, bool cleanup) noexcept;
+    void unqueue(Conn& conn) noexcept;
+    long connection_id(int t) const noexcept;
+    static apr_status_t connection_cleanup(void* conn) noexcept;
+    static apr_status_t connection_pre_cleanup(void* conn) noexcept;
+
+    const int slot_;
+    const int tpc_;
+    apr_pool_t* pchild_;
+    const bool one_process_;
+
+    StopWatch stop_;
+    std::atomic<int> stop_level_{0};
+    Fd epoll_;
+    Fd wake_;   // level-triggered, written once when every thread must leave
+    Fd timer_;  // timerfd for timeout queues and timed callbacks, EPOLLONESHOT
+
+    std::vector<ap_listen_rec*> listeners_;
+    std::mutex listen_mutex_;
+    std::atomic<bool> listening_{false};
+    Backoff shortage_{std::chrono::milliseconds(50), std::chrono::seconds(1)};  // listen_mutex_
+    Clock::time_point resume_listening_at_{};                                   // listen_mutex_
+
+    PoolStack pools_;
+    ConnTable<Conn> conns_;
+    ActiveSockets sockets_;
+
+    std::mutex qmutex_;  // the timeout queues (g.queues), timers_, armed_, suspended_
+    TimerHeap<Timer> timers_;
+    Clock::time_point armed_ = Clock::time_point::max();
+    std::vector<Conn*> suspended_;
+
+    std::atomic<unsigned> queued_[kQueueKinds] = {};  // connections waiting in each kind of queue
+    std::atomic<unsigned> open_{0};       // open primary connections
+    std::atomic<unsigned> lingering_{0};  // ... of which in lingering close
+    std::atomic<unsigned> suspended_count_{0};
+    std::atomic<unsigned> idle_{0};       // threads waiting in epoll_wait
+    std::atomic<int> connections_left_{-1};  // MaxConnectionsPerChild countdown (-1: unlimited)
+    std::atomic<int> live_threads_{0};
+    std::atomic<bool> sick_{false};
+
+    std::vector<apr_thread_t*> threads_;
+
+public:
+    struct ThreadArg {
+        EventChild* child;
+        int index;
+    };
+
+private:
+    std::vector<ThreadArg> args_;
+};
+
+}  // namespace mpmcxx::event
