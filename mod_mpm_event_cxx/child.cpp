@@ -103,12 +103,14 @@ void EventChild::wake_all() noexcept
     [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
 }
 
-bool EventChild::below_limit() const noexcept
+// `self_idle`: the calling thread is about to serve what it accepts, so it counts as an idle worker
+// although it is not waiting in epoll right now.
+bool EventChild::below_limit(bool self_idle) const noexcept
 {
     return config::below_connection_limit(open_.load(std::memory_order_relaxed),
                                           lingering_.load(std::memory_order_relaxed),
-                                          idle_.load(std::memory_order_relaxed), !listening_.load(), tpc_,
-                                          g.async_factor);
+                                          idle_.load(std::memory_order_relaxed) + (self_idle ? 1u : 0u),
+                                          !listening_.load(), tpc_, g.async_factor);
 }
 
 void EventChild::set_listening(bool on) noexcept
@@ -152,7 +154,7 @@ void EventChild::maybe_resume_listening() noexcept
             return;
         }
     }
-    if (below_limit()) {
+    if (below_limit(false)) {
         set_listening(true);
     }
 }
@@ -162,7 +164,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     if (stopping() != ChildStop::none || which >= listeners_.size()) {
         return;
     }
-    if (!below_limit()) {
+    if (!below_limit(true)) {
         // Back-pressure: new connections wait in the kernel's queue (or go to another child) until this
         // child has room again; nothing already accepted is closed to make room.
         set_listening(false);
