@@ -9,7 +9,7 @@ cd "$top"
 logs="$top/build/test-logs"
 mkdir -p "$logs"
 SAN=${SAN:-}
-TEST_MPMS=${TEST_MPMS-prefork_cxx prefork worker_cxx worker}
+TEST_MPMS=${TEST_MPMS-prefork_cxx prefork worker_cxx worker event_cxx event}
 passed=0
 failed=0
 
