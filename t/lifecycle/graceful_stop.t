@@ -1,6 +1,7 @@
 # Graceful stop by SIGWINCH and by "apache2 -k graceful-stop" with a slow
-# request in flight: new connections are refused, the in-flight request
-# completes with 200, then no process is left and the PidFile is gone.
+# request in flight: new connections are refused at once (within 1 s, for
+# every kind), the in-flight request completes with 200, then no process is
+# left and the PidFile is gone.
 use strict;
 use warnings;
 
@@ -21,7 +22,7 @@ my %conf = (
 );
 $conf{event} = $conf{worker};
 
-plan tests => 2 * 9;
+plan tests => 2 * 10;
 
 for my $how ('SIGWINCH', '-k graceful-stop') {
     my $srv = MpmCxx::Server->new(name => 'graceful-stop', conf => $conf{ kind() });
@@ -33,15 +34,20 @@ for my $how ('SIGWINCH', '-k graceful-stop') {
     if ($how eq 'SIGWINCH') { $srv->signal('WINCH') }
     else { $srv->ctl('graceful-stop') }
 
-    ok($srv->wait_log(qr/caught SIGWINCH, shutting down gracefully/, 5, $mark),
-       "$how: 'caught SIGWINCH, shutting down gracefully' logged");
-    # new connections are refused once the listeners are closed
-    my $refused = MpmCxx::Server::wait_until(2.5, sub {
+    # new connections are refused at once: the listeners are closed (ours
+    # shut them down, so even copies held by busy children stop queueing)
+    my $refused = MpmCxx::Server::wait_until(1, sub {
         my $s = http_connect($srv->port, timeout => 1);
         close $s if $s;
         !$s;
-    }, 0.1);
-    ok($refused, sprintf("$how: new connections refused (%.1fs)", time - $t0));
+    }, 0.02);
+    ok($refused, sprintf("$how: new connections refused within 1 s (%.2fs)", time - $t0));
+    ok($srv->wait_log(qr/caught SIGWINCH, shutting down gracefully/, 5, $mark),
+       "$how: 'caught SIGWINCH, shutting down gracefully' logged");
+    # ... and stay refused while the in-flight request finishes
+    my $s2 = http_connect($srv->port, timeout => 1);
+    ok(!$s2, "$how: still refused while the request is in flight");
+    close $s2 if $s2;
 
     my $r = $slow->finish(10);
     is($r->{status}, 200, "$how: the in-flight request completed with 200");

@@ -25,7 +25,24 @@ my %conf = (
 );
 $conf{event} = $conf{worker};
 
-plan tests => 6;
+# the spare limits as raised at run time for N buckets (stock worker/event:
+# MinSpareThreads >= ThreadsPerChild x (N-1) + N, MaxSpareThreads >=
+# MinSpareThreads + (ThreadsPerChild + 1) x N; prefork: MinSpareServers >= N,
+# MaxSpareServers >= MinSpareServers + N), as a serving process sees them
+# (query 7/9 MIN/MAX_SPARE_DAEMONS, 8/10 MIN/MAX_SPARE_THREADS)
+sub max2 { $_[0] > $_[1] ? $_[0] : $_[1] }
+my %spare;
+{
+    my $n = $ncpu;
+    my $min_t = max2(5, 5 * ($n - 1) + $n);
+    my $max_t = max2(20, $min_t + 6 * $n);
+    my $min_s = max2(2, $n);
+    my $max_s = max2(8, $min_s + $n);
+    %spare = (prefork => { 7 => $min_s, 9 => $max_s }, worker => { 8 => $min_t, 10 => $max_t });
+    $spare{event} = $spare{worker};
+}
+
+plan tests => 7;
 
 # number of LISTEN sockets on 127.0.0.1:$port (from /proc/net/tcp)
 sub listen_sockets {
@@ -43,6 +60,13 @@ sub listen_sockets {
 my $srv = MpmCxx::Server->new(name => 'buckets', conf => $conf{ kind() } . "ListenCoresBucketsRatio 1\n");
 ok($srv->start, 'server started') or BAIL_OUT('cannot start');
 is(listen_sockets($srv->port), $ncpu, "$ncpu listening sockets on the port ($ncpu buckets)");
+{
+    my $want = $spare{ kind() };
+    my $q = $srv->probe_query || {};
+    my %got = map { $_ => ($q->{$_} ? $q->{$_}[0] : undef) } keys %$want;
+    is_deeply(\%got, $want, "spare limits raised for $ncpu buckets ("
+              . join(', ', map { "query $_ = $want->{$_}" } sort keys %$want) . ')');
+}
 
 # many new connections with a short timeout: a bucket without an acceptor
 # would leave about 1/N of them hanging

@@ -1,6 +1,13 @@
 # MaxConnectionsPerChild 3 with a single server process: the serving pid
 # changes after every 3 connections; keep-alive requests on one connection
 # count as one connection.
+#
+# Stock worker overshoots: its workers count a connection only when they
+# have finished it, while the listener keeps accepting, so sequential
+# connections give runs of 4 and connections opened at once up to
+# ThreadsPerChild + 2 in one process. For stock worker the exact count is a
+# TODO (ours counts at accept time and holds the limit exactly; stock event
+# does too); every kind must stay within N .. N + ThreadsPerChild.
 use strict;
 use warnings;
 
@@ -8,7 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use MpmCxx::Env qw(kind);
+use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
 use MpmCxx::HTTP qw(http_connect read_response);
 
@@ -21,18 +28,19 @@ my %conf = (
 );
 $conf{event} = $conf{worker};
 
-plan tests => 7;
+plan tests => 10;
 
 my $srv = MpmCxx::Server->new(name => 'mcpc', conf => $conf{ kind() } . "MaxConnectionsPerChild 3\n");
 ok($srv->start, 'server started') or BAIL_OUT('cannot start');
 
 # Connections per process seen in a row. The first run is cut (wait_ready
-# used connections already); every later complete run must have this length.
-# Stock worker/event do not hold the limit exactly (their listener counts
-# after accepting; runs of 3 to 5 were seen), so for them only "a new process
-# takes over" is checked for now.
-my %run_len = (prefork => [3, 3], worker => [1, 6], event => [1, 6]);
+# used connections already); every later complete run must have a length in
+# this range (threaded: up to N + ThreadsPerChild) and, exactly N where the
+# limit is held exactly (TODO for stock worker/event, see above).
+my %run_len = (prefork => [3, 3], worker => [3, 7], event => [3, 7]);
 my ($min_len, $max_len) = @{ $run_len{ kind() } };
+my $todo_exact = (kind() eq 'worker' && !is_cxx())
+    ? 'stock worker counts a connection when a worker has finished it and accepts more meanwhile' : undef;
 
 my @seq = map { (($srv->probe_pid(timeout => 15) || {})->{pid} // 'none') } 1 .. 12;
 note("pids of 12 sequential connections: @seq");
@@ -47,6 +55,11 @@ cmp_ok(scalar @full, '>=', 1, 'at least one complete run of connections') or dia
 ok(!(grep { $_->[1] < $min_len || $_->[1] > $max_len } @full),
    "each process served " . ($min_len == $max_len ? $min_len : "$min_len-$max_len") . " connections, then a new one took over")
     or diag("runs: " . join(' ', map { "$_->[0]x$_->[1]" } @runs));
+TODO: {
+    local $TODO = $todo_exact;
+    ok(@full && !(grep { $_->[1] != 3 } @full), 'each process served exactly 3 connections')
+        or diag("runs: " . join(' ', map { "$_->[0]x$_->[1]" } @runs));
+}
 my %distinct = map { $_->[0] => 1 } @runs;
 is(scalar keys %distinct, scalar @runs, 'a process never comes back after its run');
 
@@ -59,8 +72,7 @@ for (1 .. 6) {
     if ($p ne $last) { $fresh = $p; last }
     $last = $p;
 }
-SKIP: {
-    skip 'threaded kinds: exact connection counts not checked yet', 2 unless kind() eq 'prefork';
+{
     my $s = http_connect($srv->port, timeout => 15);
     my $pending = '';
     my %ka;
@@ -72,8 +84,34 @@ SKIP: {
     close $s;
     is_deeply(\%ka, { $fresh => 5 }, "5 keep-alive requests on the 2nd connection of process $fresh");
     my @after = map { ($srv->probe_pid(timeout => 15) || {})->{pid} // 'none' } 1 .. 2;
-    ok($after[0] eq $fresh && $after[1] ne $fresh,
-       'it serves exactly one more connection (the keep-alive connection counted once)')
-        or diag("process $fresh, then @after");
+    TODO: {
+        local $TODO = $todo_exact;
+        ok($after[0] eq $fresh && $after[1] ne $fresh,
+           'it serves exactly one more connection (the keep-alive connection counted once)')
+            or diag("process $fresh, then @after");
+    }
+}
+# 8 connections opened at once, then a request on each: no process may take
+# more than 3 of them (the rest wait in the listen backlog for the next
+# process)
+{
+    my @socks = grep { defined } map { http_connect($srv->port, timeout => 15) } 1 .. 8;
+    print $_ "GET /probe/pid HTTP/1.0\r\nHost: x\r\n\r\n" for @socks;
+    my %per;
+    my $answered = 0;
+    for my $s (@socks) {
+        my $r = read_response($s, timeout => 20);
+        close $s;
+        next unless $r && $r->{body} =~ /^pid (\d+)/m;
+        $per{$1}++;
+        $answered++;
+    }
+    is($answered, 8, '8 concurrent connections all answered');
+    my $max = (sort { $b <=> $a } values %per)[0] // 0;
+    TODO: {
+        local $TODO = $todo_exact;
+        cmp_ok($max, '<=', 3, 'no process took more than 3 of them')
+            or diag('connections per process: ' . join(' ', map { "$_=$per{$_}" } sort keys %per));
+    }
 }
 $srv->stop;

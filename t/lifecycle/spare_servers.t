@@ -19,8 +19,8 @@ use MpmCxx::Load;
 
 MpmCxx::Server::time_limit(150);
 
-plan skip_all => 'spare *servers* are a prefork feature; the threaded kinds use '
-    . 'MinSpareThreads/MaxSpareThreads (not covered here yet)' unless kind() eq 'prefork';
+plan skip_all => 'spare *servers* are a prefork feature (threaded kinds: spare_threads.t)'
+    unless kind() eq 'prefork';
 
 plan tests => 7;
 

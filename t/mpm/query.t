@@ -54,22 +54,28 @@ ServerLimit 4
 ThreadLimit 16
 ThreadsPerChild 8
 MaxRequestWorkers 24
-MinSpareThreads 8
+MinSpareThreads 6
 MaxSpareThreads 24
 MaxConnectionsPerChild 1000
 EOF
         expect => {
             2 => [1, 0], 3 => [2, 0], 4 => [4, 0], 5 => [16, 0], 6 => [8, 0], 7 => [0, 0],
-            8 => [8, 0], 9 => [0, 0], 10 => [24, 0], 11 => [1000, 0], 12 => [3, 0],
+            8 => [6, 0], 9 => [0, 0], 10 => [24, 0], 11 => [1000, 0], 12 => [3, 0],
             13 => [1, 0], 14 => [undef, ENOTIMPL], 16 => [undef, ENOTIMPL],
             19 => [undef, ENOTIMPL],
         },
+        # MaxRequestWorkers/ThreadsPerChild above ServerLimit; ThreadsPerChild
+        # above ThreadLimit; MaxSpareThreads below MinSpareThreads +
+        # ThreadsPerChild + 1 (raised at run time, before the children start)
         clamp_conf => <<'EOF',
 ServerLimit 2
-ThreadsPerChild 8
+ThreadLimit 8
+ThreadsPerChild 10
 MaxRequestWorkers 100
+MinSpareThreads 3
+MaxSpareThreads 0
 EOF
-        clamp_expect => { 4 => [2, 0], 12 => [2, 0], 6 => [8, 0] },
+        clamp_expect => { 4 => [2, 0], 12 => [2, 0], 5 => [8, 0], 6 => [8, 0], 8 => [3, 0], 10 => [12, 0] },
     },
 );
 $case{event} = {

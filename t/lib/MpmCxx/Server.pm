@@ -241,6 +241,42 @@ sub run_cmd {
     return ($st, $text);
 }
 
+# Start a command in the background (stdout+stderr captured). Returns a
+# coderef: $finish->($timeout) waits up to $timeout s (default 30; then
+# SIGKILL) and returns (status, output) like run_cmd.
+sub run_cmd_bg {
+    my @cmd = @_;
+    my $out = tmp_dir() . "/bg.$$." . int(rand(1e9)) . ".out";
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out or POSIX::_exit(127);
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+    return sub {
+        my ($timeout) = @_;
+        my $deadline = time + ($timeout || 30);
+        my $st;
+        while (1) {
+            my $r = waitpid($pid, WNOHANG);
+            if ($r == $pid) { $st = $?; last }
+            if ($r < 0) { $st = -1; last }
+            if (time > $deadline) {
+                kill 'KILL', $pid;
+                waitpid($pid, 0);
+                $st = -1;
+                last;
+            }
+            sleep 0.02;
+        }
+        my $text = _slurp($out);
+        unlink $out;
+        return ($st, $text);
+    };
+}
+
 # apache2 -k start; waits until the server answers. Returns true on success;
 # on failure {start_output} holds the console output.
 sub start {
