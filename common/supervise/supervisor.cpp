@@ -17,6 +17,35 @@
 namespace mpmcxx {
 namespace {
 constexpr auto kGracefulStopPoll = std::chrono::milliseconds(100);
+// After a child exits normally, maintenance runs at once (to replace it without waiting for the next
+// tick), but not more often than this: a crash loop must not become a fork loop.
+constexpr auto kPromptMaintenanceGap = std::chrono::milliseconds(100);
+constexpr auto kMaintenanceInterval = std::chrono::milliseconds(950);
+
+// A SIGCHLD interrupts the parent's one-second sleep in ap_wait_or_timeout(), so an exited child is
+// reaped (and its slot reused) within milliseconds instead of up to a second later.
+extern "C" void on_sigchld(int) {}
+
+// The handler lives in this .so, which httpd unloads on restart: it goes before the module does
+// (pconf cleanups run in reverse order, and mod_so registered the unload first).
+apr_status_t restore_sigchld(void*) noexcept
+{
+    struct sigaction sa {};
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGCHLD, &sa, nullptr);
+    return APR_SUCCESS;
+}
+
+void install_sigchld(apr_pool_t* pconf) noexcept
+{
+    struct sigaction sa {};
+    sa.sa_handler = on_sigchld;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NOCLDSTOP;  // no SA_RESTART: the sleep must end
+    ::sigaction(SIGCHLD, &sa, nullptr);
+    apr_pool_cleanup_register(pconf, nullptr, restore_sigchld, apr_pool_cleanup_null);
+}
 }  // namespace
 
 void release_slot(ChildKind& kind, int slot) noexcept
@@ -288,6 +317,9 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
     }
 
     ap_unixd_mpm_set_signals(pconf, one_process_);
+    if (!one_process_) {
+        install_sigchld(pconf);
+    }
 
     if (one_process_) {
         note_started(0, ::getpid());
@@ -321,6 +353,8 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
 
     mpm->mpm_state = AP_MPMQ_RUNNING;
 
+    auto last_prompt = Backoff::Clock::time_point{};
+    auto last_tick = Backoff::Clock::now();
     while (pending() == ServerCommand::none) {
         apr_exit_why_e why;
         int status = 0;
@@ -334,11 +368,26 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
                 stop_children_now(pconf);
                 return !OK;
             }
+            // A child that ended normally (MaxConnectionsPerChild, idle reduction) is replaced now if
+            // needed; crashes wait for the regular tick.
+            auto now = Backoff::Clock::now();
+            if (APR_PROC_CHECK_EXIT(why) && status == 0 && remaining_to_start_ == 0 &&
+                now - last_prompt >= kPromptMaintenanceGap && pending() == ServerCommand::none) {
+                last_prompt = now;
+                kind_.maintain();
+            }
             continue;
         }
         if (pending() != ServerCommand::none) {
             break;  // no maintenance (no new children) once a stop or restart is pending
         }
+        // ap_wait_or_timeout() also returns early when a SIGCHLD cut its sleep short; maintenance keeps
+        // its once-a-second pace (the spawn rate doubles per pass).
+        auto now = Backoff::Clock::now();
+        if (now - last_tick < kMaintenanceInterval) {
+            continue;
+        }
+        last_tick = now;
         if (remaining_to_start_ > 0) {
             // A quiet second after a graceful restart: the old generation is done, start the rest.
             remaining_to_start_ -= start_children(remaining_to_start_);

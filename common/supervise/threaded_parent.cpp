@@ -7,6 +7,10 @@
 #include "common/supervise/threaded_maintenance.h"
 
 namespace mpmcxx {
+namespace {
+// Consecutive maintenance passes (about a second each) a full scoreboard must last before it is reported.
+constexpr int kFullPassesBeforeReport = 4;
+}  // namespace
 
 ThreadedParent::ThreadedParent(ThreadedRetained& retained, config::ThreadLimits& limits, bool one_process) noexcept
     : r_(retained), limits_(limits), one_process_(one_process), supervisor_(retained.sup, *this, one_process)
@@ -95,15 +99,22 @@ void ThreadedParent::maintain() noexcept
             return;
         }
     }
+    bool full = false;
     for (int b = 0; b < buckets_->count(); ++b) {
-        maintain_bucket(b);
+        full = maintain_bucket(b) || full;
+    }
+    if (full) {
+        ++r_.full_passes;
+    } else {
+        r_.full_passes = 0;
+        r_.full_reported = false;  // the episode is over
     }
     if (r_.sup.pacer.hold_off > 0) {
         --r_.sup.pacer.hold_off;
     }
 }
 
-void ThreadedParent::maintain_bucket(int bucket) noexcept
+bool ThreadedParent::maintain_bucket(int bucket) noexcept
 {
     const int nb = buckets_->count();
     const ap_generation_t gen = r_.sup.mpm->my_generation;
@@ -116,7 +127,7 @@ void ThreadedParent::maintain_bucket(int bucket) noexcept
         slots.resize(static_cast<std::size_t>(server_limit));
         mine.reserve(static_cast<std::size_t>(server_limit / nb + 1));
     } catch (...) {
-        return;
+        return false;
     }
     int high_water = 0;
     for (int i = 0; i < server_limit; ++i) {
@@ -168,9 +179,6 @@ void ThreadedParent::maintain_bucket(int bucket) noexcept
     if (d.kill_one) {
         pod(bucket).send(PodMessage::graceful);
     }
-    if (d.report != CapacityReport::scoreboard_full) {
-        r_.full_reported = false;  // the episode is over
-    }
     switch (d.report) {
     case CapacityReport::reached_max_workers:
         if (!r_.max_reported) {
@@ -189,7 +197,9 @@ void ThreadedParent::maintain_bucket(int bucket) noexcept
         }
         break;
     case CapacityReport::scoreboard_full:
-        if (!r_.full_reported) {
+        // Only a lasting condition is worth an error: a child recycled by MaxConnectionsPerChild holds its
+        // slot for a moment before it is gone, and that is routine.
+        if (!r_.full_reported && r_.full_passes >= kFullPassesBeforeReport) {
             r_.full_reported = true;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
                          CXXLOGNO(00288) "scoreboard is full, not at MaxRequestWorkers: all %d ServerLimit slots "
@@ -214,6 +224,7 @@ void ThreadedParent::maintain_bucket(int bucket) noexcept
             break;
         }
     }
+    return d.report == CapacityReport::scoreboard_full;
 }
 
 void ThreadedParent::tell_children(ServerCommand cmd) noexcept

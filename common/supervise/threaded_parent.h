@@ -20,6 +20,7 @@ struct ThreadedRetained {
     bool max_reported;          // "reached MaxRequestWorkers" (once per run, as stock)
     bool near_max_reported;     // "within MinSpareThreads of MaxRequestWorkers" (once per run)
     bool full_reported;         // "scoreboard is full" (once per episode)
+    int full_passes;            // consecutive maintenance passes that found it full
     bool sick_child;            // a child exited for lack of resources
     bool healthy_child;         // some child once had all its threads up
 };
@@ -66,7 +67,8 @@ protected:
 
 private:
     SpawnPacer& pacer(int bucket) noexcept;
-    void maintain_bucket(int bucket) noexcept;
+    // Returns true if the bucket needed a child and found no free slot.
+    bool maintain_bucket(int bucket) noexcept;
     void report(int kind, int idle, int total) noexcept;
 
     ThreadedRetained& r_;
