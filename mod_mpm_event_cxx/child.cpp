@@ -67,7 +67,8 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
       pools_(pconf),
-      sockets_(tpc_),
+      sockets_(g.limits.thread_limit),
+      entries_(slot, tpc_),
       threads_(static_cast<std::size_t>(tpc_), nullptr),
       args_(static_cast<std::size_t>(tpc_))
 {
@@ -136,7 +137,7 @@ void EventChild::set_listening(bool on) noexcept
         }
     }
     listening_ = on;
-    if (ap_scoreboard_image != nullptr) {
+    if (ap_scoreboard_image != nullptr && sb::process(slot_).pid == ::getpid()) {
         sb::process(slot_).not_accepting = on ? 0 : 1;
     }
 }
@@ -273,6 +274,9 @@ void EventChild::publish() noexcept
         return;
     }
     process_score& ps = sb::process(slot_);
+    if (ps.pid != my_pid_) {
+        return;  // the slot is shared with a newer child, whose record this is now
+    }
     ps.connections = open_.load(std::memory_order_relaxed);
     ps.keep_alive = queued_[kKeepAlive].load(std::memory_order_relaxed);
     ps.write_completion = queued_[kWriteCompletion].load(std::memory_order_relaxed);
@@ -363,8 +367,10 @@ void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
     process(*conn, t, thd);
 }
 
-void EventChild::worker_loop(int index, apr_thread_t* thd) noexcept
+void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
 {
+    // From here on the thread is known by its scoreboard entry (its slot's thread index).
+    const int index = entries_.entry(worker);
     t_worker = index;
     worker_score& ws = sb::worker(slot_, index);
     ws.pid = ::getpid();
@@ -402,28 +408,34 @@ void EventChild::worker_loop(int index, apr_thread_t* thd) noexcept
 
 bool EventChild::start_threads() noexcept
 {
-    apr_threadattr_t* attr = nullptr;
-    apr_threadattr_create(&attr, pchild_);
-    apr_threadattr_detach_set(attr, 0);
-    if (ap_thread_stacksize != 0) {
-        apr_status_t rv = apr_threadattr_stacksize_set(attr, ap_thread_stacksize);
-        if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
-                         CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
-                                         " is inappropriate, using default",
-                         ap_thread_stacksize);
+    if (attr_ == nullptr) {
+        apr_threadattr_create(&attr_, pchild_);
+        apr_threadattr_detach_set(attr_, 0);
+        if (ap_thread_stacksize != 0) {
+            apr_status_t rv = apr_threadattr_stacksize_set(attr_, ap_thread_stacksize);
+            if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
+                             CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
+                                             " is inappropriate, using default",
+                             ap_thread_stacksize);
+            }
         }
     }
-    for (int i = 0; i < tpc_; ++i) {
+    std::vector<int> ready;
+    try {
+        ready = entries_.claim();
+    } catch (...) {
+        return false;
+    }
+    for (int i : ready) {
         args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
-        sb::set_status(slot_, i, SERVER_STARTING);
         ++live_threads_;
-        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr, thread_entry,
+        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr_, thread_entry,
                                            &args_[static_cast<std::size_t>(i)], pchild_);
         if (rv != APR_SUCCESS) {
             --live_threads_;
             threads_[static_cast<std::size_t>(i)] = nullptr;
-            sb::set_status(slot_, i, SERVER_DEAD);
+            sb::set_status(slot_, entries_.entry(i), SERVER_DEAD);
             ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
                          CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
             return false;
@@ -439,7 +451,9 @@ void EventChild::begin_stop(ChildStop how) noexcept
     while (cur < want && !stop_level_.compare_exchange_weak(cur, want)) {
     }
     g.child.stop.store(stop_level_.load(), std::memory_order_release);
-    sb::process(slot_).quiescing = 1;
+    if (sb::process(slot_).pid == ::getpid()) {  // not if a new child shares the slot already
+        sb::process(slot_).quiescing = 1;
+    }
     set_listening(false);
     if (how == ChildStop::immediate) {
         sockets_.shutdown_all();
@@ -467,7 +481,13 @@ int EventChild::run() noexcept
         begin_stop(ChildStop::immediate);
     }
     ChildStop how = ChildStop::none;
-    while ((how = stop_.wait(-1)) == ChildStop::none) {
+    // In a slot shared with an exiting child, workers start as its threads leave their entries.
+    while ((how = stop_.wait(entries_.complete() ? -1 : 100)) == ChildStop::none) {
+        if (!entries_.complete() && !start_threads()) {
+            how = ChildStop::graceful;
+            sick_ = true;
+            break;
+        }
     }
     begin_stop(how);
     ap_run_child_stopping(pchild_, how == ChildStop::graceful);

@@ -1,6 +1,8 @@
 #pragma once
 // The runtime of one event child: its threads, its epoll set, its connections and their timeouts.
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "common/supervise/backoff.h"
 #include "common/threads/active_sockets.h"
 #include "common/threads/pool_stack.h"
+#include "common/threads/thread_entries.h"
 #include "mod_mpm_event_cxx/event.h"
 
 namespace mpmcxx::event {
@@ -102,6 +105,7 @@ private:
     static apr_status_t connection_pre_cleanup(void* conn) noexcept;
 
     const int slot_;
+    const pid_t my_pid_ = ::getpid();
     const int tpc_;
     apr_pool_t* pchild_;
     const bool one_process_;
@@ -120,7 +124,9 @@ private:
 
     PoolStack pools_;
     ConnTable<Conn> conns_;
-    ActiveSockets sockets_;
+    ActiveSockets sockets_;  // by scoreboard thread entry
+    ThreadEntries entries_;
+    apr_threadattr_t* attr_ = nullptr;
 
     std::mutex qmutex_;  // the timeout queues (g.queues), timers_, armed_, suspended_
     TimerHeap<Timer> timers_;

@@ -59,7 +59,7 @@ void Prefork::before_fork(int slot) noexcept { sb::set_status(slot, 0, SERVER_ST
 // Otherwise the slot would read STARTING forever.
 void Prefork::fork_failed(int slot) noexcept { sb::set_status(slot, 0, SERVER_DEAD); }
 
-void Prefork::released(int slot) noexcept { sb::set_status(slot, 0, SERVER_DEAD); }
+void Prefork::released(int slot, pid_t /*pid*/) noexcept { sb::set_status(slot, 0, SERVER_DEAD); }
 
 namespace {
 SlotState classify(int slot, ap_generation_t generation) noexcept

@@ -43,7 +43,7 @@ public:
     void fork_failed(int slot) noexcept override;
     [[noreturn]] void child_main(int slot, int bucket) noexcept override;
     void maintain() noexcept override;
-    void released(int slot) noexcept override;
+    void released(int slot, pid_t pid) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return false; }
     int run_one_process() noexcept override;

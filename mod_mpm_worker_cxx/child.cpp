@@ -24,6 +24,7 @@
 #include "common/scoreboard/scoreboard.h"
 #include "common/threads/active_sockets.h"
 #include "common/threads/pool_stack.h"
+#include "common/threads/thread_entries.h"
 #include "common/threads/work_queue.h"
 #include "mod_mpm_worker_cxx/worker.h"
 
@@ -57,6 +58,7 @@ public:
           acceptor_(listeners, -1, listener_wake_.get()),
           pools_(pconf),
           sockets_(tpc_),
+          entries_(slot, tpc_),
           threads_(static_cast<std::size_t>(tpc_), nullptr),
           args_(static_cast<std::size_t>(tpc_))
     {
@@ -73,7 +75,7 @@ public:
     void worker_loop(int index, apr_thread_t* thd) noexcept;
 
 private:
-    bool start_threads() noexcept;
+    bool start_threads() noexcept;  // starts the workers that have a scoreboard entry (and the listener)
     void begin_stop(ChildStop how) noexcept;
     bool wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
     void serve(int index, apr_thread_t* thd, Connection conn) noexcept;
@@ -87,6 +89,8 @@ private:
     PoolStack pools_;
     WorkQueue<Connection> queue_;
     ActiveSockets sockets_;
+    ThreadEntries entries_;
+    apr_threadattr_t* attr_ = nullptr;
     std::vector<apr_thread_t*> threads_;
     std::vector<ThreadArg> args_;
     ThreadArg listener_arg_{this, -1};
@@ -113,40 +117,49 @@ void* APR_THREAD_FUNC thread_entry(apr_thread_t* thd, void* p)
 
 bool WorkerChild::start_threads() noexcept
 {
-    apr_threadattr_t* attr = nullptr;
-    apr_threadattr_create(&attr, pchild_);
-    apr_threadattr_detach_set(attr, 0);
-    if (ap_thread_stacksize != 0) {
-        apr_status_t rv = apr_threadattr_stacksize_set(attr, ap_thread_stacksize);
-        if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
-                         CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
-                                         " is inappropriate, using default",
-                         ap_thread_stacksize);
+    if (attr_ == nullptr) {
+        apr_threadattr_create(&attr_, pchild_);
+        apr_threadattr_detach_set(attr_, 0);
+        if (ap_thread_stacksize != 0) {
+            apr_status_t rv = apr_threadattr_stacksize_set(attr_, ap_thread_stacksize);
+            if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
+                             CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
+                                             " is inappropriate, using default",
+                             ap_thread_stacksize);
+            }
         }
     }
-    for (int i = 0; i < tpc_; ++i) {
+    std::vector<int> ready;
+    try {
+        ready = entries_.claim();
+    } catch (...) {
+        return false;
+    }
+    for (int i : ready) {
         args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
-        sb::set_status(slot_, i, SERVER_STARTING);
         ++live_threads_;
-        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr, thread_entry,
+        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr_, thread_entry,
                                            &args_[static_cast<std::size_t>(i)], pchild_);
         if (rv != APR_SUCCESS) {
             --live_threads_;
             threads_[static_cast<std::size_t>(i)] = nullptr;
-            sb::set_status(slot_, i, SERVER_DEAD);
+            sb::set_status(slot_, entries_.entry(i), SERVER_DEAD);
             ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
                          CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
             return false;
         }
     }
-    apr_status_t rv = ap_thread_create(&listener_, attr, thread_entry, &listener_arg_, pchild_);
-    if (rv != APR_SUCCESS) {
-        listener_ = nullptr;
-        listener_done_ = true;
-        ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
-                     CXXLOGNO(00275) "ap_thread_create: unable to create listener thread");
-        return false;
+    // The listener starts with the first worker: there is someone to hand connections to.
+    if (listener_ == nullptr && live_threads_.load() > 0) {
+        apr_status_t rv = ap_thread_create(&listener_, attr_, thread_entry, &listener_arg_, pchild_);
+        if (rv != APR_SUCCESS) {
+            listener_ = nullptr;
+            listener_done_ = true;
+            ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
+                         CXXLOGNO(00275) "ap_thread_create: unable to create listener thread");
+            return false;
+        }
     }
     return true;
 }
@@ -207,8 +220,9 @@ void WorkerChild::serve(int index, apr_thread_t* thd, Connection conn) noexcept
     apr_os_sock_get(&fd, conn.socket);
     sockets_.set(index, fd);
     ap_sb_handle_t* sbh = nullptr;
-    ap_create_sb_handle(&sbh, conn.ptrans, slot_, index);
-    long id = static_cast<long>(slot_) * sb::thread_limit() + index;
+    int entry = entries_.entry(index);
+    ap_create_sb_handle(&sbh, conn.ptrans, slot_, entry);
+    long id = static_cast<long>(slot_) * sb::thread_limit() + entry;
     apr_bucket_alloc_t* ba = apr_bucket_alloc_create(conn.ptrans);
     conn_rec* c = ap_run_create_connection(conn.ptrans, ap_server_conf, conn.socket, id, sbh, ba);
     if (c != nullptr) {
@@ -222,20 +236,21 @@ void WorkerChild::serve(int index, apr_thread_t* thd, Connection conn) noexcept
 
 void WorkerChild::worker_loop(int index, apr_thread_t* thd) noexcept
 {
-    t_worker = index;
-    worker_score& ws = sb::worker(slot_, index);
+    const int entry = entries_.entry(index);
+    t_worker = entry;
+    worker_score& ws = sb::worker(slot_, entry);
     ws.pid = ::getpid();
     ws.tid = apr_os_thread_current();
     ws.generation = g.retained->threaded.sup.mpm->my_generation;
     for (;;) {
-        sb::set_status(slot_, index, SERVER_READY);
+        sb::set_status(slot_, entry, SERVER_READY);
         std::optional<Connection> conn = queue_.pop();
         if (!conn) {
             break;
         }
         serve(index, thd, *conn);
     }
-    sb::set_status(slot_, index, stop_.current() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
+    sb::set_status(slot_, entry, stop_.current() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
     t_worker = -1;
     --live_threads_;
 }
@@ -243,8 +258,11 @@ void WorkerChild::worker_loop(int index, apr_thread_t* thd) noexcept
 void WorkerChild::begin_stop(ChildStop how) noexcept
 {
     g.child.stop.store(static_cast<int>(how), std::memory_order_release);
-    // The parent no longer counts this child as capacity; its slot stays held until it is gone.
-    sb::process(slot_).quiescing = 1;
+    // The parent no longer counts this child as capacity; its slot stays held until it is gone (unless a
+    // new child already shares it: then the slot's process record is the new child's).
+    if (sb::process(slot_).pid == ::getpid()) {
+        sb::process(slot_).quiescing = 1;
+    }
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(listener_wake_.get(), &one, sizeof one);
     if (how == ChildStop::graceful) {
@@ -259,7 +277,7 @@ bool WorkerChild::wait_for_threads(std::optional<std::chrono::steady_clock::time
 {
     bool immediate_seen = stop_.current() == ChildStop::immediate;
     for (;;) {
-        if (live_threads_.load() == 0 && listener_done_.load()) {
+        if (live_threads_.load() == 0 && (listener_ == nullptr || listener_done_.load())) {
             return true;
         }
         if (deadline && std::chrono::steady_clock::now() >= *deadline) {
@@ -284,7 +302,13 @@ int WorkerChild::run() noexcept
         return APEXIT_CHILDSICK;
     }
     ChildStop how = ChildStop::none;
-    while ((how = stop_.wait(-1)) == ChildStop::none) {
+    // In a slot shared with an exiting child, workers start as its threads leave their entries.
+    while ((how = stop_.wait(entries_.complete() ? -1 : 100)) == ChildStop::none) {
+        if (!entries_.complete() && !start_threads()) {
+            how = ChildStop::graceful;
+            sick_ = true;
+            break;
+        }
     }
     begin_stop(how);
     ap_run_child_stopping(pchild_, how == ChildStop::graceful);

@@ -51,7 +51,7 @@ void install_sigchld(apr_pool_t* pconf) noexcept
 void release_slot(ChildKind& kind, int slot) noexcept
 {
     process_score& ps = sb::process(slot);
-    kind.released(slot);
+    kind.released(slot, ps.pid);
     ap_run_child_status(ap_server_conf, ps.pid, ps.generation, slot, MPM_CHILD_EXITED);
     ps.pid = 0;
     ps.quiescing = 0;
@@ -80,6 +80,21 @@ bool reap(pid_t pid) noexcept
 int Supervisor::relieve(bool terminate_now, bool kill_now) noexcept
 {
     int alive = 0;
+    for (int i = 0; i < r_.extra_count;) {
+        ExtraChild x = r_.extras[i];
+        if (reap(x.pid)) {
+            take_extra(x.pid, x);
+            ap_run_child_status(ap_server_conf, x.pid, x.generation, -1, MPM_CHILD_EXITED);
+            continue;
+        }
+        ++alive;
+        if (kill_now) {
+            ::kill(x.pid, SIGKILL);
+        } else if (terminate_now) {
+            ::kill(x.pid, SIGTERM);
+        }
+        ++i;
+    }
     int scan = max_daemon_used();
     for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
         pid_t pid = sb::process(i).pid;
@@ -197,6 +212,42 @@ bool Supervisor::spawn(int slot) noexcept
     return true;
 }
 
+bool Supervisor::share(int slot) noexcept
+{
+    if (r_.extra_count >= SupervisorRetained::kMaxExtras) {
+        return false;
+    }
+    process_score& ps = sb::process(slot);
+    ExtraChild old{ps.pid, ps.generation, slot};
+    r_.extras[r_.extra_count++] = old;
+    if (!spawn(slot)) {
+        --r_.extra_count;
+        ps.pid = old.pid;  // still the slot's
+        ps.generation = old.generation;
+        ps.quiescing = 1;
+        return false;
+    }
+    ap_run_child_status(ap_server_conf, old.pid, old.generation, slot, MPM_CHILD_LOST_SLOT);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
+                 CXXLOGNO(00263) "pid %" APR_PID_T_FMT " taking over scoreboard slot from %" APR_PID_T_FMT
+                                 " (quiescing)",
+                 ps.pid, old.pid);
+    return true;
+}
+
+bool Supervisor::take_extra(pid_t pid, ExtraChild& out) noexcept
+{
+    for (int i = 0; i < r_.extra_count; ++i) {
+        if (r_.extras[i].pid == pid) {
+            out = r_.extras[i];
+            r_.extras[i] = r_.extras[--r_.extra_count];
+            kind_.released(out.slot, out.pid);  // the thread entries it still held
+            return true;
+        }
+    }
+    return false;
+}
+
 int Supervisor::start_children(int n) noexcept
 {
     int started = 0;
@@ -215,6 +266,11 @@ int Supervisor::start_children(int n) noexcept
 
 bool Supervisor::children_alive() const noexcept
 {
+    for (int i = 0; i < r_.extra_count; ++i) {
+        if (ap_mpm_safe_kill(r_.extras[i].pid, 0) == APR_SUCCESS) {
+            return true;
+        }
+    }
     int scan = max_daemon_used();
     for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
         pid_t pid = sb::process(i).pid;
@@ -229,6 +285,12 @@ bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) n
 {
     int processed = ap_process_child_status(&proc, why, status);
     int slot = sb::find_slot(proc.pid, max_daemon_used());
+    ExtraChild extra{};
+    if (slot < 0 && take_extra(proc.pid, extra)) {
+        // A child that had handed its slot over: it was exiting anyway, even a fatal status is old news.
+        ap_run_child_status(ap_server_conf, proc.pid, extra.generation, -1, MPM_CHILD_EXITED);
+        return true;
+    }
     if (processed == APEXIT_CHILDFATAL) {
         // A fatal error of the current generation stops the server (race found in PR 39311: a child of
         // the previous generation may fail on resources the new configuration removed; that is ignored).

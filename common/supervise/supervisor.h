@@ -13,8 +13,18 @@
 
 namespace mpmcxx {
 
+// A child that gave its scoreboard slot to a newer one (threaded MPMs share an exiting child's slot
+// when no slot is free): it is still ours to reap and, on stop, to signal.
+struct ExtraChild {
+    pid_t pid;
+    ap_generation_t generation;
+    int slot;  // where its remaining threads' entries are
+};
+
 // Plain data kept across DSO reloads, embedded in each MPM's retained block.
 struct SupervisorRetained {
+    static constexpr int kMaxExtras = 256;
+
     ap_unixd_mpm_retained_data* mpm;  // the core's: signal flags, generation, bucket count, mpm_state
     int first_server_limit;            // ServerLimit is fixed by the first start (scoreboard size)
     int first_thread_limit;
@@ -22,6 +32,8 @@ struct SupervisorRetained {
     int kill_bucket;                   // round-robin bucket for idle-child kills
     SpawnPacer pacer;
     RetainedListeners listeners;       // bucket sockets handed from one generation to the next
+    ExtraChild extras[kMaxExtras];
+    int extra_count;
 };
 
 class ChildKind {
@@ -43,8 +55,9 @@ public:
     [[noreturn]] virtual void child_main(int slot, int bucket) noexcept = 0;
 
     virtual void maintain() noexcept = 0;
-    // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released.
-    virtual void released(int slot) noexcept = 0;
+    // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released. `pid` is the child
+    // that exited (an extra child no longer owns the slot's process record).
+    virtual void released(int slot, pid_t pid) noexcept = 0;
     // A child exited with `status` as ap_process_child_status() classified it (CHILDSICK, ...).
     virtual void child_exited(int /*slot*/, int /*processed_status*/, bool /*current_generation*/) noexcept {}
     // Ask running children to act on `cmd` (graceful_restart, graceful_stop, restart, stop).
@@ -69,6 +82,8 @@ public:
 
     // Fork a child into a free slot (false if fork failed or is backing off after a failure).
     bool spawn(int slot) noexcept;
+    // Fork a child into the slot of an exiting child, which becomes an extra child.
+    bool share(int slot) noexcept;
     // Start up to n children in free slots below slot_limit(); returns how many started.
     int start_children(int n) noexcept;
 
@@ -85,6 +100,7 @@ private:
     int stop_children_now(apr_pool_t* pconf) noexcept;  // used for stop and fatal paths
     int graceful_stop(apr_pool_t* pconf) noexcept;
     bool children_alive() const noexcept;
+    bool take_extra(pid_t pid, ExtraChild& out) noexcept;
     // Waits for every child to exit, escalating on the stock schedule (ReclaimSchedule).
     void reclaim(bool terminate_first) noexcept;
     // One pass: reaps children that have exited; returns how many are still running.

@@ -1,5 +1,7 @@
 #include "common/supervise/threaded_maintenance.h"
 
+#include <algorithm>
+
 namespace mpmcxx {
 
 ThreadedMaintenance decide_threaded_maintenance(const std::vector<ThreadedSlot>& slots,
@@ -44,14 +46,33 @@ ThreadedMaintenance decide_threaded_maintenance(const std::vector<ThreadedSlot>&
         pacer.reset();
         return d;
     }
-    if (free_slots.empty()) {
-        d.report = CapacityReport::scoreboard_full;
-        pacer.reset();
-        return d;
-    }
     int n = pacer.rate;
     if (n > room) {
         n = room;
+    }
+    if (free_slots.empty()) {
+        // Last resort: share an exiting child's slot, the one with the most free thread entries first.
+        std::vector<int> candidates;
+        for (int slot : bucket_slots) {
+            const ThreadedSlot& s = slots[static_cast<std::size_t>(slot)];
+            if (s.process && s.exiting && s.free_entries >= cfg.min_share_entries) {
+                candidates.push_back(slot);
+            }
+        }
+        if (candidates.empty()) {
+            d.report = CapacityReport::scoreboard_full;
+            pacer.reset();
+            return d;
+        }
+        std::stable_sort(candidates.begin(), candidates.end(), [&](int a, int b) {
+            return slots[static_cast<std::size_t>(a)].free_entries > slots[static_cast<std::size_t>(b)].free_entries;
+        });
+        if (n > static_cast<int>(candidates.size())) {
+            n = static_cast<int>(candidates.size());
+        }
+        d.share_slots.assign(candidates.begin(), candidates.begin() + n);
+        pacer.after_spawn(cfg.max_rate < 1 ? 1 : cfg.max_rate);
+        return d;
     }
     if (n > static_cast<int>(free_slots.size())) {
         n = static_cast<int>(free_slots.size());

@@ -7,8 +7,12 @@
 // keeps its slot until it is gone but no longer counts against MaxRequestWorkers, and new children go to
 // free slots anywhere below ServerLimit. Stock worker instead looks only below MaxRequestWorkers /
 // ThreadsPerChild and squats on exiting children's slots, where the new child cannot start its threads
-// until the old ones finish; capacity then goes missing while ServerLimit still has room. So "scoreboard
-// is full" now means what it says: every ServerLimit slot holds a process. It is reported once per episode.
+// until the old ones finish; capacity then goes missing while ServerLimit still has room.
+//
+// Only when every slot holds a process does a new child share the slot of an exiting one, and then it
+// takes the thread entries the exiting child no longer uses, up to ThreadLimit: with the default
+// ThreadLimit 64 and ThreadsPerChild 25 a new child starts all its threads at once beside an old one that
+// still has 25 busy. "Scoreboard is full" then means that no slot has a free thread entry either.
 
 #include <vector>
 
@@ -21,6 +25,7 @@ struct ThreadedSlot {
     bool exiting = false;  // ... and is on its way out (quiescing, or an older generation)
     int idle_threads = 0;  // starting or ready threads (of a child that is not exiting)
     int busy_threads = 0;
+    int free_entries = 0;  // thread entries (of ThreadLimit) no thread uses: room for a sharing child
 };
 
 struct ThreadedMaintenanceConfig {
@@ -28,6 +33,7 @@ struct ThreadedMaintenanceConfig {
     int max_spare_threads = 0;  // for this bucket
     int max_children = 0;       // active children allowed in this bucket (MaxRequestWorkers / ThreadsPerChild share)
     int max_rate = SpawnPacer::kMaxRate;  // stock: MAX_SPAWN_RATE / buckets
+    int min_share_entries = 1;            // a shared slot must offer at least this many free thread entries
 };
 
 enum class CapacityReport {
@@ -39,6 +45,7 @@ enum class CapacityReport {
 
 struct ThreadedMaintenance {
     std::vector<int> spawn_slots;
+    std::vector<int> share_slots;  // exiting children's slots a new child moves into (no free slot left)
     bool kill_one = false;       // ask one child of the bucket to exit gracefully
     CapacityReport report = CapacityReport::none;
     bool report_busy = false;    // "server seems busy" (rate >= 8)

@@ -51,10 +51,12 @@ int ThreadedParent::start_servers() const noexcept
     return limits_.start_servers < limits_.daemons_limit ? limits_.start_servers : limits_.daemons_limit;
 }
 
-void ThreadedParent::released(int slot) noexcept
+void ThreadedParent::released(int slot, pid_t pid) noexcept
 {
+    // Only the entries of the child that exited: in a shared slot the other child keeps its own.
     for (int t = 0; t < sb::thread_limit(); ++t) {
-        if (sb::worker(slot, t).status != SERVER_DEAD) {
+        worker_score& ws = sb::worker(slot, t);
+        if (ws.status != SERVER_DEAD && (pid == 0 || ws.pid == pid || ws.pid == 0)) {
             sb::set_status(slot, t, SERVER_DEAD);
         }
     }
@@ -86,6 +88,25 @@ SpawnPacer& ThreadedParent::pacer(int bucket) noexcept
 
 void ThreadedParent::maintain() noexcept
 {
+    // A child that had all its threads up at some point proves the configuration can work (stock's
+    // had_healthy_child); looked at before judging a sick child.
+    if (!r_.healthy_child) {
+        const int tpc = limits_.threads_per_child;
+        for (int i = 0; i < limits_.server_limit && i < sb::server_limit() && !r_.healthy_child; ++i) {
+            const process_score& ps = sb::process(i);
+            if (ps.pid == 0 || ps.generation != r_.sup.mpm->my_generation) {
+                continue;
+            }
+            int up = 0;
+            for (int t = 0; t < sb::thread_limit(); ++t) {
+                const worker_score& ws = sb::worker(i, t);
+                if (ws.pid == ps.pid && ws.status >= SERVER_READY && ws.status < SERVER_GRACEFUL) {
+                    ++up;
+                }
+            }
+            r_.healthy_child = up >= tpc;
+        }
+    }
     if (r_.sick_child) {
         if (r_.healthy_child) {
             r_.sick_child = false;  // a transient shortage: keep serving
@@ -120,6 +141,7 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     const ap_generation_t gen = r_.sup.mpm->my_generation;
     const int server_limit = limits_.server_limit < sb::server_limit() ? limits_.server_limit : sb::server_limit();
     const int tpc = limits_.threads_per_child;
+    const int thread_limit = limits_.thread_limit < sb::thread_limit() ? limits_.thread_limit : sb::thread_limit();
 
     std::vector<ThreadedSlot> slots;
     std::vector<int> mine;
@@ -145,12 +167,21 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
         }
         s.process = true;
         s.exiting = ps.quiescing || ps.generation != gen;
+        int owned = 0;
         int up = 0;
-        for (int t = 0; t < tpc; ++t) {
-            int status = sb::worker(i, t).status;
-            // A thread still starting counts as idle (stock): it will be, and forking more would swamp things.
+        for (int t = 0; t < thread_limit; ++t) {
+            const worker_score& ws = sb::worker(i, t);
+            int status = ws.status;
+            if (status == SERVER_DEAD || status == SERVER_GRACEFUL || status == SERVER_IDLE_KILL) {
+                ++s.free_entries;
+                continue;
+            }
+            if (ws.pid != ps.pid && ws.pid != 0) {
+                continue;  // a thread of the exiting child this slot was handed over from
+            }
+            ++owned;
             if (status <= SERVER_READY) {
-                ++s.idle_threads;
+                ++s.idle_threads;  // starting or ready
             } else if (status < SERVER_GRACEFUL) {
                 ++s.busy_threads;
             }
@@ -160,8 +191,15 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
         }
         if (s.exiting) {
             s.idle_threads = 0;
-        } else if (up == tpc) {
-            r_.healthy_child = true;
+        } else {
+            // Threads not started yet count as idle, as stock counts them: they will be, and forking more
+            // meanwhile would swamp things.
+            if (owned < tpc) {
+                s.idle_threads += tpc - owned;
+            }
+            if (up == tpc) {
+                r_.healthy_child = true;
+            }
         }
     }
     if (r_.sup.high_water < high_water || bucket == nb - 1) {
@@ -173,6 +211,8 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     cfg.max_spare_threads = limits_.max_spare_threads / nb;
     cfg.max_children = limits_.daemons_limit / nb + (bucket < limits_.daemons_limit % nb ? 1 : 0);
     cfg.max_rate = SpawnPacer::kMaxRate / nb;
+    // Share a slot only where a good part of a child can start right away.
+    cfg.min_share_entries = tpc / 2 > 0 ? tpc / 2 : 1;
     SpawnPacer& p = pacer(bucket);
     ThreadedMaintenance d = decide_threaded_maintenance(slots, mine, cfg, p);
 
@@ -221,6 +261,11 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     }
     for (int slot : d.spawn_slots) {
         if (!supervisor_.spawn(slot)) {
+            break;
+        }
+    }
+    for (int slot : d.share_slots) {
+        if (!supervisor_.share(slot)) {
             break;
         }
     }

@@ -43,9 +43,9 @@ public:
     int bucket_of_slot(int slot) const noexcept override { return buckets_->bucket_of_slot(slot); }
     const ListenBuckets& listeners() const noexcept override { return *buckets_; }
     void before_fork(int /*slot*/) noexcept override {}
-    void fork_failed(int slot) noexcept override { released(slot); }
+    void fork_failed(int /*slot*/) noexcept override {}  // before_fork() touched nothing
     void maintain() noexcept override;
-    void released(int slot) noexcept override;
+    void released(int slot, pid_t pid) noexcept override;
     void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return true; }

@@ -51,10 +51,15 @@ my $todo_once = !is_cxx()
     ? 'stock worker/event log "scoreboard is full" again and again while the condition lasts' : undef;
 
 my $full_re = qr/scoreboard is full, not at MaxRequestWorkers/;
+# Stock event accepts more connections than it has threads (AsyncRequestWorkerFactor) and can leave one
+# of the long requests waiting, or lose it across the restart.
+my $todo_event = (kind() eq 'event' && !is_cxx())
+    ? 'stock event may queue one of the 10 long requests behind busy threads and drop it at the restart'
+    : undef;
 my $common = "ThreadsPerChild 5\nMaxRequestWorkers 10\nStartServers 2\nMinSpareThreads 5\nMaxSpareThreads 15\n"
            . "KeepAlive Off\n";
 
-plan tests => 16;
+plan tests => 17;
 
 # Start $n requests of $ms ms; returns the list of in-flight requests.
 sub long_requests {
@@ -112,7 +117,10 @@ sub wait_idle {
     ok($srv->start, 'A2: server started') or BAIL_OUT('cannot start');
     wait_idle($srv, 10);
     my @long = long_requests($srv, 10, 6000);
-    is(scalar @long, 10, 'A2: all 10 threads busy with long requests');
+    TODO: {
+        local $TODO = $todo_event;
+        is(scalar @long, 10, 'A2: all 10 threads busy with long requests');
+    }
     my $t0 = time;
     $srv->signal('USR1');
     sleep 0.3;
@@ -125,7 +133,10 @@ sub wait_idle {
            "A2: normal requests answered within 3 s while the old generation is busy ($res->{ok} ok)")
             or diag(MpmCxx::Load::summary($res) . "\n" . join("\n", @{ $res->{first_errors} || [] }));
     }
-    is(finish_all(@long), 10, 'A2: the long requests completed with 200');
+    TODO: {
+        local $TODO = $todo_event;
+        is(finish_all(@long), 10, 'A2: the long requests completed with 200');
+    }
     ok($srv->stop, 'A2: stopped');
 }
 
@@ -138,6 +149,19 @@ sub wait_idle {
     my @long = long_requests($srv, 7, 8000);
     is(scalar @long, 7, 'B: 7 long requests in flight (at least 2 in each child)');
     $srv->signal('USR1');
+    # Both slots are held by exiting children; the new generation must still serve, in the thread
+    # entries the old children leave free (ThreadLimit 64 > ThreadsPerChild 5). Stock worker squats on
+    # the slots for the same effect; stock event cannot start any child until the long requests end.
+    sleep 0.3;
+    my $during = MpmCxx::Load->run(port => $srv->port, clients => 2, keepalive => 0, duration => 3,
+                                   think_ms => 100, path => '/small.txt', request_timeout => 4);
+    note('B normal requests during the restart: ' . MpmCxx::Load::summary($during));
+    TODO: {
+        local $TODO = (kind() eq 'event' && !is_cxx()) ? 'stock event has no free slot until the long requests end' : undef;
+        ok($during->{ok} > 5 && $during->{failed} == 0,
+           "B: normal requests answered during the restart without ServerLimit room ($during->{ok} ok)")
+            or diag(MpmCxx::Load::summary($during) . "\n" . join("\n", @{ $during->{first_errors} || [] }));
+    }
     is(finish_all(@long), 7, 'B: the long requests completed with 200');
     # the old children exit, the new generation serves
     my $r = $srv->get('/small.txt', timeout => 8);

@@ -99,11 +99,38 @@ TEST(ThreadedMaintenance, AtMaxRequestWorkers)
     CHECK(CapacityReport::near_max_workers == d.report);
 }
 
-TEST(ThreadedMaintenance, ScoreboardFullOnlyWhenEverySlotHoldsAProcess)
+TEST(ThreadedMaintenance, ScoreboardFullOnlyWhenNoSlotAndNoThreadEntryIsFree)
 {
     std::vector<ThreadedSlot> s{child(0, 1, true), child(0, 1, true), child(0, 25)};
     auto d = decide_threaded_maintenance(s, all(3), cfg(25, 75, 16), pacer);
     CHECK(CapacityReport::scoreboard_full == d.report);
+    CHECK(d.share_slots.empty());
+}
+
+TEST(ThreadedMaintenance, WithoutFreeSlotsANewChildSharesTheExitingSlotWithTheMostRoom)
+{
+    // ServerLimit == MaxRequestWorkers / ThreadsPerChild (no headroom) right after a graceful restart.
+    std::vector<ThreadedSlot> s{child(0, 25, true), child(0, 3, true), child(0, 20, true)};
+    s[0].free_entries = 39;  // ThreadLimit 64, 25 old threads still busy
+    s[1].free_entries = 61;
+    s[2].free_entries = 44;
+    pacer.rate = 2;
+    auto d = decide_threaded_maintenance(s, all(3), cfg(25, 75, 3), pacer);
+    CHECK(CapacityReport::none == d.report);
+    CHECK(d.spawn_slots.empty());
+    CHECK_EQUAL(2u, d.share_slots.size());
+    CHECK_EQUAL(1, d.share_slots[0]);
+    CHECK_EQUAL(2, d.share_slots[1]);
+}
+
+TEST(ThreadedMaintenance, FreeSlotsArePreferredToSharing)
+{
+    std::vector<ThreadedSlot> s{child(0, 3, true), none()};
+    s[0].free_entries = 61;
+    auto d = decide_threaded_maintenance(s, all(2), cfg(25, 75, 2), pacer);
+    CHECK(d.share_slots.empty());
+    CHECK_EQUAL(1u, d.spawn_slots.size());
+    CHECK_EQUAL(1, d.spawn_slots[0]);
 }
 
 TEST(ThreadedMaintenance, OnlyTheBucketsSlotsCount)
