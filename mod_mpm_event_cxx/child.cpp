@@ -171,8 +171,23 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         set_listening(false);
         return;
     }
+    // MaxConnectionsPerChild: reserve one of the connections left before accepting, so that threads
+    // accepting at the same moment never take more than the limit.
+    int left = connections_left_.load();
+    while (left > 0 && !connections_left_.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left == 0) {
+        set_listening(false);
+        return;
+    }
+    auto unreserve = [&] {
+        if (left > 0) {
+            connections_left_.fetch_add(1);
+        }
+    };
     apr_pool_t* p = pools_.take();
     if (p == nullptr) {
+        unreserve();
         set_listening(false);
         return;
     }
@@ -184,9 +199,11 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         break;
     }
     case AcceptOutcome::retry:
+        unreserve();
         pools_.give_back(p);
         return;
     case AcceptOutcome::shortage: {
+        unreserve();
         pools_.give_back(p);
         bool first = false;
         {
@@ -208,16 +225,15 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         return;
     }
     case AcceptOutcome::gone:
+        unreserve();
         pools_.give_back(p);
         return;
     case AcceptOutcome::sick:
+        unreserve();
         pools_.give_back(p);
         sick_ = true;
         stop_.request(ChildStop::graceful);
         return;
-    }
-    int left = connections_left_.load();
-    while (left > 0 && !connections_left_.compare_exchange_weak(left, left - 1)) {
     }
     if (left == 1) {
         // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
@@ -568,40 +584,7 @@ int Event::child_lifetime(int slot, int bucket) noexcept
     g.child.active = true;
     g.child.slot = slot;
     g.child.stop.store(0);
-    int code = 0;
-    apr_pool_t* pchild = prepare_child(bucket, code);
-    if (code == 0) {
-        code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
-            std::unique_ptr<EventChild> child;
-            try {
-                child = std::make_unique<EventChild>(slot, buckets().bucket(bucket),
-                                                     one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
-                                                     one_process());
-            } catch (const std::exception& e) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
-                             CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s",
-                             e.what());
-                return APEXIT_CHILDSICK;
-            }
-            retained().sup.mpm->mpm_state = AP_MPMQ_RUNNING;
-            return child->run();
-        });
-    }
-    finish_child(pchild);
-    return code;
-}
-
-void Event::child_main(int slot, int bucket) noexcept
-{
-    ap_fatal_signal_child_setup(ap_server_conf);
-    std::exit(child_lifetime(slot, bucket));
-}
-
-int Event::run_one_process() noexcept
-{
-    int code = child_lifetime(0, 0);
-    retained().sup.mpm->shutdown_pending = 1;
-    return code;
+    return run_threaded_child<EventChild>(slot, bucket);
 }
 
 }  // namespace mpmcxx::event

@@ -67,11 +67,9 @@ public:
         : ThreadedParent(retained.threaded, limits, one_process)
     {
     }
-    [[noreturn]] void child_main(int slot, int bucket) noexcept override;
-    int run_one_process() noexcept override;
 
 private:
-    int child_lifetime(int slot, int bucket) noexcept;
+    int child_lifetime(int slot, int bucket) noexcept override;
 };
 
 class EventChild;

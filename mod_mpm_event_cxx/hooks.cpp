@@ -8,6 +8,7 @@
 #include "common/lifecycle/mpm_startup.h"
 #include "common/lifecycle/mpm_state.h"
 #include "common/lifecycle/retained.h"
+#include "common/lifecycle/threaded_hooks.h"
 #include "common/process/stop_watch.h"
 #include "mod_mpm_event_cxx/event.h"
 #include "mod_mpm_event_cxx/runtime.h"
@@ -32,27 +33,9 @@ int reported_mpm_state() noexcept
 
 int query(int code, int* result, apr_status_t* rv) noexcept
 {
-    *rv = APR_SUCCESS;
-    switch (code) {
-    case AP_MPMQ_MAX_DAEMON_USED: *result = g.mpm != nullptr ? g.mpm->max_daemon_used() : g.limits.daemons_limit; break;
-    case AP_MPMQ_IS_THREADED: *result = AP_MPMQ_STATIC; break;
-    case AP_MPMQ_IS_FORKED: *result = AP_MPMQ_DYNAMIC; break;
-    case AP_MPMQ_IS_ASYNC: *result = 1; break;
-    case AP_MPMQ_CAN_WAITIO: *result = 1; break;
-    case AP_MPMQ_HARD_LIMIT_DAEMONS: *result = g.limits.server_limit; break;
-    case AP_MPMQ_HARD_LIMIT_THREADS: *result = g.limits.thread_limit; break;
-    case AP_MPMQ_MAX_THREADS: *result = g.limits.threads_per_child; break;
-    case AP_MPMQ_MIN_SPARE_DAEMONS: *result = 0; break;
-    case AP_MPMQ_MIN_SPARE_THREADS: *result = g.limits.min_spare_threads; break;
-    case AP_MPMQ_MAX_SPARE_DAEMONS: *result = 0; break;
-    case AP_MPMQ_MAX_SPARE_THREADS: *result = g.limits.max_spare_threads; break;
-    case AP_MPMQ_MAX_REQUESTS_DAEMON: *result = ap_max_requests_per_child; break;
-    case AP_MPMQ_MAX_DAEMONS: *result = g.limits.daemons_limit; break;
-    case AP_MPMQ_MPM_STATE: *result = reported_mpm_state(); break;
-    case AP_MPMQ_GENERATION: *result = mpm_data()->my_generation; break;
-    default: *rv = APR_ENOTIMPL; break;
-    }
-    return OK;
+    ThreadedAnswers answers{g.limits, g.mpm != nullptr ? g.mpm->max_daemon_used() : g.limits.daemons_limit,
+                            code == AP_MPMQ_MPM_STATE ? reported_mpm_state() : 0, mpm_data()->my_generation, true};
+    return answer_threaded_query(code, result, rv, answers);
 }
 
 const char* get_name() noexcept { return "event_cxx"; }
@@ -64,12 +47,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) n
         g.one_process = modes.one_process;
         Retained& r = retained_block<Retained>(kRetainedKey);
         g.retained = &r;
-        ThreadedRetained& t = r.threaded;
-        if (t.sup.mpm == nullptr) {
-            t.sup.mpm = ap_unixd_mpm_get_retained_data();
-            t.sup.pacer.init();
-        }
-        if (int rc = begin_pre_config(pconf, t.sup.mpm, &r, modes); rc != OK) {
+        if (int rc = threaded_pre_config(pconf, r.threaded, &r, modes); rc != OK) {
             return rc;
         }
         g.limits = config::ThreadLimits{};
@@ -79,7 +57,6 @@ int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) n
         g.child.slot = 0;
         g.child.stop.store(0);
         g.child.runtime = nullptr;
-        t.healthy_child = false;
         g.mpm = make_pool_object<Event>(pconf, r, g.limits, modes.one_process);
         return OK;
     });
@@ -88,17 +65,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) n
 int check_config(apr_pool_t* /*pconf*/, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/, server_rec* s) noexcept
 {
     return c_boundary("check_config", static_cast<int>(HTTP_INTERNAL_SERVER_ERROR), [&]() -> int {
-        SupervisorRetained& sup = g.retained->threaded.sup;
-        config::ClampMessages msgs;
-        g.limits = config::clamp_threaded(g.limits, config::kEventSpec, first_startup(mpm_data()),
-                                          sup.first_server_limit, sup.first_thread_limit, msgs);
-        if (sup.first_server_limit == 0) {
-            sup.first_server_limit = g.limits.server_limit;
-        }
-        if (sup.first_thread_limit == 0) {
-            sup.first_thread_limit = g.limits.thread_limit;
-        }
-        log_clamp_messages(msgs, s);
+        threaded_check_config(g.limits, config::kEventSpec, g.retained->threaded.sup, s);
         return OK;
     });
 }

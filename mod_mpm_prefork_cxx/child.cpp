@@ -113,15 +113,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
         return APEXIT_CHILDFATAL;
     }
 
-    // A child holds only what it serves: its bucket's listeners and the read end of its bucket's pipe.
-    buckets_->close_all_but(bucket);
-    for (std::size_t b = 0; b < pods_.size(); ++b) {
-        if (static_cast<int>(b) == bucket) {
-            pods_[b].close_write_end();
-        } else {
-            pods_[b].close();
-        }
-    }
+    buckets_->keep_only(bucket);
 
     // Before dropping privileges: the scoreboard may be a root-owned file.
     ap_reopen_scoreboard(pchild, nullptr, 0);
@@ -136,7 +128,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
     ap_create_sb_handle(&sbh, pchild, slot, 0);
     ap_update_child_status(sbh, SERVER_READY, nullptr);
 
-    const PipeOfDeath& pod = pods_[static_cast<std::size_t>(bucket)];
+    const PipeOfDeath& pod = buckets_->pod(bucket);
     std::optional<Acceptor> acceptor;
     try {
         acceptor.emplace(buckets_->bucket(bucket), pod.read_fd(), wake.get());

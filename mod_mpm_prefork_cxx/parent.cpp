@@ -24,21 +24,7 @@ bool Prefork::open_listeners(apr_pool_t* pconf, server_rec* s, bool startup) noe
     ap_unixd_mpm_retained_data* mpm = retained_.sup.mpm;
     buckets_ = ListenBuckets::setup(pconf, s, mpm->num_buckets, mpm->was_graceful != 0, one_process_,
                                     g.limits.max_workers, startup, retained_.sup.listeners);
-    if (buckets_ == nullptr) {
-        return false;
-    }
-    try {
-        pods_.clear();
-        pods_.reserve(static_cast<std::size_t>(buckets_->count()));
-        for (int b = 0; b < buckets_->count(); ++b) {
-            pods_.emplace_back();
-        }
-    } catch (const std::exception& e) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT | (startup ? APLOG_STARTUP : 0), 0, startup ? nullptr : s,
-                     CXXLOGNO(90013) "could not open pipe-of-death: %s", e.what());
-        return false;
-    }
-    return true;
+    return buckets_ != nullptr;
 }
 
 int Prefork::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
@@ -117,7 +103,7 @@ void Prefork::maintain() noexcept
     if (d.kill_one_idle && last_idle >= 0) {
         // Retire an idle child of the highest idle slot's bucket: its pipe of death wakes one idle child
         // there (a child that picked up a connection meanwhile finishes it first).
-        pods_[static_cast<std::size_t>(buckets_->bucket_of_slot(last_idle))].send(PodMessage::graceful);
+        buckets_->pod(buckets_->bucket_of_slot(last_idle)).send(PodMessage::graceful);
     }
     if (d.report_max_reached) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,

@@ -58,7 +58,6 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
-    std::vector<PipeOfDeath> pods_;
     Supervisor supervisor_;
 };
 

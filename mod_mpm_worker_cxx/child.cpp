@@ -346,41 +346,7 @@ int Worker::child_lifetime(int slot, int bucket) noexcept
     g.child.active = true;
     g.child.slot = slot;
     g.child.stop.store(0);
-    int code = 0;
-    apr_pool_t* pchild = prepare_child(bucket, code);
-    if (code == 0) {
-        code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
-            std::unique_ptr<WorkerChild> child;
-            try {
-                child = std::make_unique<WorkerChild>(slot, buckets().bucket(bucket),
-                                                      one_process() ? -1 : pod(bucket).read_fd(), pchild, pconf(),
-                                                      one_process());
-            } catch (const std::exception& e) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
-                             CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s",
-                             e.what());
-                return APEXIT_CHILDSICK;
-            }
-            retained().sup.mpm->mpm_state = AP_MPMQ_RUNNING;
-            return child->run();
-        });
-    }
-    finish_child(pchild);
-    return code;
-}
-
-void Worker::child_main(int slot, int bucket) noexcept
-{
-    ap_fatal_signal_child_setup(ap_server_conf);
-    std::exit(child_lifetime(slot, bucket));
-}
-
-int Worker::run_one_process() noexcept
-{
-    int code = child_lifetime(0, 0);
-    // The process is the server too: a stop of the child is the server's shutdown.
-    retained().sup.mpm->shutdown_pending = 1;
-    return code;
+    return run_threaded_child<WorkerChild>(slot, bucket);
 }
 
 }  // namespace mpmcxx::worker

@@ -26,11 +26,9 @@ public:
         : ThreadedParent(retained.threaded, limits, one_process)
     {
     }
-    [[noreturn]] void child_main(int slot, int bucket) noexcept override;
-    int run_one_process() noexcept override;
 
 private:
-    int child_lifetime(int slot, int bucket) noexcept;
+    int child_lifetime(int slot, int bucket) noexcept override;
 };
 
 // What ap_mpm_query needs to know about this process when it is a child.

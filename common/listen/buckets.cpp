@@ -176,6 +176,16 @@ ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_b
         return nullptr;
     }
     apr_pool_cleanup_register(pconf, set, retain_duplicates, apr_pool_cleanup_null);
+    try {
+        set->pods_.reserve(static_cast<std::size_t>(num_buckets));
+        for (int b = 0; b < num_buckets; ++b) {
+            set->pods_.emplace_back();
+        }
+    } catch (const std::exception& e) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, 0, log_s, CXXLOGNO(90013) "could not open pipe-of-death: %s",
+                     e.what());
+        return nullptr;
+    }
     if (num_buckets > max_buckets) {
         // Each bucket needs a child of its own; a bucket without one would queue connections forever.
         ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, 0, log_s,
@@ -200,11 +210,23 @@ void ListenBuckets::refuse_new_connections() const noexcept
     }
 }
 
-void ListenBuckets::close_all_but(int keep) const noexcept
+void ListenBuckets::close_listeners_except(int keep) const noexcept
 {
     for (int b = 0; b < count(); ++b) {
         if (b != keep) {
             ap_close_listeners_ex(bucket(b));
+        }
+    }
+}
+
+void ListenBuckets::keep_only(int bucket) noexcept
+{
+    close_listeners_except(bucket);
+    for (std::size_t b = 0; b < pods_.size(); ++b) {
+        if (static_cast<int>(b) == bucket) {
+            pods_[b].close_write_end();
+        } else {
+            pods_[b].close();
         }
     }
 }

@@ -1,11 +1,13 @@
 #pragma once
 // Listeners and listener buckets (ListenCoresBucketsRatio): one full set of listening sockets per bucket
-// (duplicates use SO_REUSEPORT), child slot i serves bucket i % count. Set up in open_logs, before the
-// core redirects stderr, so errors reach the console; lives for one configuration cycle (pconf).
+// (duplicates use SO_REUSEPORT) and one pipe of death per bucket; child slot i serves bucket i % count.
+// Set up in open_logs, before the core redirects stderr, so errors reach the console; lives for one
+// configuration cycle (pconf).
 
 #include <vector>
 
 #include "common/base/httpd.h"
+#include "common/process/pod.h"
 
 namespace mpmcxx {
 
@@ -38,11 +40,13 @@ public:
 
     int count() const noexcept { return static_cast<int>(heads_.size()); }
     ap_listen_rec* bucket(int b) const noexcept { return heads_[static_cast<std::size_t>(b)]; }
+    const PipeOfDeath& pod(int b) const noexcept { return pods_[static_cast<std::size_t>(b)]; }
     int bucket_of_slot(int slot) const noexcept { return slot % count(); }
     int listeners_per_bucket() const noexcept { return per_bucket_; }
 
-    // In a child: close every other bucket's sockets (a child must hold no descriptor it does not need).
-    void close_all_but(int keep) const noexcept;
+    // In a child: a child holds only what it serves, its bucket's listeners and the read end of its
+    // bucket's pipe of death; everything else is closed.
+    void keep_only(int bucket) noexcept;
 
     // Graceful stop: make every listening socket refuse new connections now, in every process that shares
     // it. Closing the parent's copies alone would leave them open in busy children until those exit, with
@@ -50,14 +54,16 @@ public:
     void refuse_new_connections() const noexcept;
 
     // Graceful stop in the parent: close every bucket's sockets.
-    void close_all() const noexcept { close_all_but(-1); }
+    void close_all() const noexcept { close_listeners_except(-1); }
 
 private:
+    void close_listeners_except(int keep) const noexcept;
     static bool reuse_duplicates(apr_pool_t* pconf, int num_buckets, int per_bucket, RetainedListeners& r,
                                  std::vector<ap_listen_rec*>& heads);
     static apr_status_t retain_duplicates(void* self) noexcept;  // pconf cleanup
 
     std::vector<ap_listen_rec*> heads_;
+    std::vector<PipeOfDeath> pods_;
     RetainedListeners* retained_ = nullptr;
     int per_bucket_ = 0;
 };

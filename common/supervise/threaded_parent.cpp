@@ -1,5 +1,6 @@
 #include "common/supervise/threaded_parent.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "common/base/log_ids.h"
@@ -22,21 +23,7 @@ bool ThreadedParent::open_listeners(apr_pool_t* pconf, server_rec* s, bool start
     ap_unixd_mpm_retained_data* mpm = r_.sup.mpm;
     buckets_ = ListenBuckets::setup(pconf, s, mpm->num_buckets, mpm->was_graceful != 0, one_process_,
                                     limits_.server_limit, startup, r_.sup.listeners);
-    if (buckets_ == nullptr) {
-        return false;
-    }
-    try {
-        pods_.clear();
-        pods_.reserve(static_cast<std::size_t>(buckets_->count()));
-        for (int b = 0; b < buckets_->count(); ++b) {
-            pods_.emplace_back();
-        }
-    } catch (const std::exception& e) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT | (startup ? APLOG_STARTUP : 0), 0, startup ? nullptr : s,
-                     CXXLOGNO(90013) "could not open pipe-of-death: %s", e.what());
-        return false;
-    }
-    return true;
+    return buckets_ != nullptr;
 }
 
 int ThreadedParent::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
@@ -217,7 +204,7 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     ThreadedMaintenance d = decide_threaded_maintenance(slots, mine, cfg, p);
 
     if (d.kill_one) {
-        pod(bucket).send(PodMessage::graceful);
+        buckets_->pod(bucket).send(PodMessage::graceful);
     }
     switch (d.report) {
     case CapacityReport::reached_max_workers:
@@ -289,7 +276,7 @@ void ThreadedParent::tell_children(ServerCommand cmd) noexcept
         }
     }
     for (int b = 0; b < buckets_->count(); ++b) {
-        pod(b).send(m, per_bucket[static_cast<std::size_t>(b)]);
+        buckets_->pod(b).send(m, per_bucket[static_cast<std::size_t>(b)]);
     }
 }
 
@@ -314,15 +301,7 @@ apr_pool_t* ThreadedParent::prepare_child(int bucket, int& code) noexcept
             return pchild;
         }
     }
-    // A child holds only what it serves: its bucket's listeners and the read end of its bucket's pipe.
-    buckets_->close_all_but(bucket);
-    for (std::size_t b = 0; b < pods_.size(); ++b) {
-        if (static_cast<int>(b) == bucket) {
-            pods_[b].close_write_end();
-        } else {
-            pods_[b].close();
-        }
-    }
+    buckets_->keep_only(bucket);
     ap_reopen_scoreboard(pchild, nullptr, 0);
     if (ap_run_drop_privileges(pchild, ap_server_conf)) {
         code = APEXIT_CHILDFATAL;
@@ -338,6 +317,26 @@ apr_pool_t* ThreadedParent::prepare_child(int bucket, int& code) noexcept
     ap_run_child_init(pchild, ap_server_conf);
     code = 0;
     return pchild;
+}
+
+void ThreadedParent::log_runtime_failure(const char* what) noexcept
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
+                 CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s", what);
+}
+
+void ThreadedParent::child_main(int slot, int bucket) noexcept
+{
+    ap_fatal_signal_child_setup(ap_server_conf);
+    std::exit(child_lifetime(slot, bucket));
+}
+
+int ThreadedParent::run_one_process() noexcept
+{
+    int code = child_lifetime(0, 0);
+    // The process is the server too: a stop of the child is the server's shutdown.
+    r_.sup.mpm->shutdown_pending = 1;
+    return code;
 }
 
 void ThreadedParent::finish_child(apr_pool_t* pchild) noexcept

@@ -3,8 +3,10 @@
 // to stop through their bucket's pipe of death ('!' graceful, '$' now), idle-thread maintenance per
 // bucket without slot squatting (threaded_maintenance.h). The child itself is the MPM's.
 
+#include <memory>
 #include <vector>
 
+#include "common/base/c_boundary.h"
 #include "common/config/thread_limits.h"
 #include "common/listen/buckets.h"
 #include "common/process/pod.h"
@@ -49,19 +51,50 @@ public:
     void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return true; }
+    [[noreturn]] void child_main(int slot, int bucket) noexcept final;
+    int run_one_process() noexcept final;
 
 protected:
+    // The MPM's child, from its setup to its exit code (usually run_threaded_child<Runtime>()).
+    virtual int child_lifetime(int slot, int bucket) noexcept = 0;
+
+    // A threaded child's life: prepare_child(), then the MPM's `Runtime` on the main thread, then
+    // finish_child(). Runtime(slot, listeners, pod_fd, pchild, pconf, one_process) may throw while it sets
+    // up; its run() returns the exit code.
+    template <typename Runtime>
+    int run_threaded_child(int slot, int bucket) noexcept
+    {
+        int code = 0;
+        apr_pool_t* pchild = prepare_child(bucket, code);
+        if (code == 0) {
+            code = c_boundary("child", static_cast<int>(APEXIT_CHILDSICK), [&]() -> int {
+                std::unique_ptr<Runtime> runtime;
+                try {
+                    runtime = std::make_unique<Runtime>(slot, buckets_->bucket(bucket),
+                                                        one_process_ ? -1 : buckets_->pod(bucket).read_fd(), pchild,
+                                                        pconf_, one_process_);
+                } catch (const std::exception& e) {
+                    log_runtime_failure(e.what());
+                    return APEXIT_CHILDSICK;
+                }
+                r_.sup.mpm->mpm_state = AP_MPMQ_RUNNING;
+                return runtime->run();
+            });
+        }
+        finish_child(pchild);
+        return code;
+    }
+
     // The part of a threaded child's life every threaded MPM shares: the child pool, the main thread's
     // identity, only its own bucket's listeners and pipe, the scoreboard, dropped privileges, all signals
     // blocked (StopWatch reads the ones it acts on), child_init. Returns the child pool, or sets `code`
     // and returns nullptr. finish_child() destroys the pool.
     apr_pool_t* prepare_child(int bucket, int& code) noexcept;
     void finish_child(apr_pool_t* pchild) noexcept;
+    static void log_runtime_failure(const char* what) noexcept;
 
     apr_pool_t* pconf() const noexcept { return pconf_; }
     const ListenBuckets& buckets() const noexcept { return *buckets_; }
-    const PipeOfDeath& pod(int bucket) const noexcept { return pods_[static_cast<std::size_t>(bucket)]; }
-    std::vector<PipeOfDeath>& pods() noexcept { return pods_; }
     bool one_process() const noexcept { return one_process_; }
     ThreadedRetained& retained() noexcept { return r_; }
 
@@ -76,7 +109,6 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
-    std::vector<PipeOfDeath> pods_;
     Supervisor supervisor_;
 };
 
