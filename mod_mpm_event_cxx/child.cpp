@@ -46,14 +46,6 @@ itimerspec to_itimerspec(Clock::time_point when) noexcept
     return spec;
 }
 
-void* APR_THREAD_FUNC thread_entry(apr_thread_t* thd, void* p)
-{
-    auto* arg = static_cast<EventChild::ThreadArg*>(p);
-    c_boundary_void("event worker thread", [&] { arg->child->worker_loop(arg->index, thd); });
-    apr_thread_exit(thd, APR_SUCCESS);
-    return nullptr;
-}
-
 }  // namespace
 
 EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf,
@@ -68,9 +60,10 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
       timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
       pools_(pconf),
       sockets_(g.limits.thread_limit),
-      entries_(slot, tpc_),
-      threads_(static_cast<std::size_t>(tpc_), nullptr),
-      args_(static_cast<std::size_t>(tpc_))
+      workers_(slot, tpc_, pchild, this,
+               [](void* self, int worker, apr_thread_t* thd) {
+                   static_cast<EventChild*>(self)->worker_loop(worker, thd);
+               })
 {
     if (!epoll_ || !wake_ || !timer_) {
         throw std::system_error(errno, std::generic_category(), "epoll/eventfd/timerfd");
@@ -386,7 +379,7 @@ void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
 void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
 {
     // From here on the thread is known by its scoreboard entry (its slot's thread index).
-    const int index = entries_.entry(worker);
+    const int index = workers_.entry(worker);
     t_worker = index;
     worker_score& ws = sb::worker(slot_, index);
     ws.pid = ::getpid();
@@ -419,46 +412,9 @@ void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
     }
     sb::set_status(slot_, index, stopping() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
     t_worker = -1;
-    --live_threads_;
 }
 
-bool EventChild::start_threads() noexcept
-{
-    if (attr_ == nullptr) {
-        apr_threadattr_create(&attr_, pchild_);
-        apr_threadattr_detach_set(attr_, 0);
-        if (ap_thread_stacksize != 0) {
-            apr_status_t rv = apr_threadattr_stacksize_set(attr_, ap_thread_stacksize);
-            if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
-                             CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
-                                             " is inappropriate, using default",
-                             ap_thread_stacksize);
-            }
-        }
-    }
-    std::vector<int> ready;
-    try {
-        ready = entries_.claim();
-    } catch (...) {
-        return false;
-    }
-    for (int i : ready) {
-        args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
-        ++live_threads_;
-        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr_, thread_entry,
-                                           &args_[static_cast<std::size_t>(i)], pchild_);
-        if (rv != APR_SUCCESS) {
-            --live_threads_;
-            threads_[static_cast<std::size_t>(i)] = nullptr;
-            sb::set_status(slot_, entries_.entry(i), SERVER_DEAD);
-            ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
-                         CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
-            return false;
-        }
-    }
-    return true;
-}
+bool EventChild::start_threads() noexcept { return workers_.start_more(); }
 
 void EventChild::begin_stop(ChildStop how) noexcept
 {
@@ -498,8 +454,8 @@ int EventChild::run() noexcept
     }
     ChildStop how = ChildStop::none;
     // In a slot shared with an exiting child, workers start as its threads leave their entries.
-    while ((how = stop_.wait(entries_.complete() ? -1 : 100)) == ChildStop::none) {
-        if (!entries_.complete() && !start_threads()) {
+    while ((how = stop_.wait(workers_.complete() ? -1 : 100)) == ChildStop::none) {
+        if (!workers_.complete() && !start_threads()) {
             how = ChildStop::graceful;
             sick_ = true;
             break;
@@ -511,14 +467,14 @@ int EventChild::run() noexcept
     if (how == ChildStop::immediate) {
         deadline = Clock::now() + kImmediateGrace;
     }
-    while (live_threads_.load() > 0) {
+    while (workers_.live() > 0) {
         if (stopping() == ChildStop::graceful && open_.load() == 0) {
             wake_all();  // the last connection is gone: everyone out
         }
         if (Clock::now() >= deadline) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
                          CXXLOGNO(90040) "child %" APR_PID_T_FMT " exits with %d worker thread(s) still busy",
-                         ::getpid(), live_threads_.load());
+                         ::getpid(), workers_.live());
             ::_exit(0);
         }
         if (stop_.wait(50) == ChildStop::immediate && stopping() != ChildStop::immediate) {
@@ -526,12 +482,7 @@ int EventChild::run() noexcept
             deadline = Clock::now() + kImmediateGrace;
         }
     }
-    apr_status_t thread_rv;
-    for (apr_thread_t* t : threads_) {
-        if (t != nullptr) {
-            apr_thread_join(&thread_rv, t);
-        }
-    }
+    workers_.join_all();
     g.child.runtime = nullptr;
     return sick_ ? APEXIT_CHILDSICK : 0;
 }

@@ -17,7 +17,7 @@
 #include "common/supervise/backoff.h"
 #include "common/threads/active_sockets.h"
 #include "common/threads/pool_stack.h"
-#include "common/threads/thread_entries.h"
+#include "common/threads/worker_threads.h"
 #include "mod_mpm_event_cxx/event.h"
 
 namespace mpmcxx::event {
@@ -125,8 +125,7 @@ private:
     PoolStack pools_;
     ConnTable<Conn> conns_;
     ActiveSockets sockets_;  // by scoreboard thread entry
-    ThreadEntries entries_;
-    apr_threadattr_t* attr_ = nullptr;
+    WorkerThreads workers_;
 
     std::mutex qmutex_;  // the timeout queues (g.queues), timers_, armed_, suspended_
     TimerHeap<Timer> timers_;
@@ -139,19 +138,7 @@ private:
     std::atomic<unsigned> suspended_count_{0};
     std::atomic<unsigned> idle_{0};       // threads waiting in epoll_wait
     std::atomic<int> connections_left_{-1};  // MaxConnectionsPerChild countdown (-1: unlimited)
-    std::atomic<int> live_threads_{0};
     std::atomic<bool> sick_{false};
-
-    std::vector<apr_thread_t*> threads_;
-
-public:
-    struct ThreadArg {
-        EventChild* child;
-        int index;
-    };
-
-private:
-    std::vector<ThreadArg> args_;
 };
 
 }  // namespace mpmcxx::event

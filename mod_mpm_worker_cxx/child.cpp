@@ -24,7 +24,7 @@
 #include "common/scoreboard/scoreboard.h"
 #include "common/threads/active_sockets.h"
 #include "common/threads/pool_stack.h"
-#include "common/threads/thread_entries.h"
+#include "common/threads/worker_threads.h"
 #include "common/threads/work_queue.h"
 #include "mod_mpm_worker_cxx/worker.h"
 
@@ -42,11 +42,6 @@ struct Connection {
 
 class WorkerChild;
 
-struct ThreadArg {
-    WorkerChild* child;
-    int index;  // worker: scoreboard thread index; listener: -1
-};
-
 class WorkerChild {
 public:
     WorkerChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf, bool one_process)
@@ -58,9 +53,10 @@ public:
           acceptor_(listeners, -1, listener_wake_.get()),
           pools_(pconf),
           sockets_(tpc_),
-          entries_(slot, tpc_),
-          threads_(static_cast<std::size_t>(tpc_), nullptr),
-          args_(static_cast<std::size_t>(tpc_))
+          workers_(slot, tpc_, pchild, this,
+                   [](void* self, int worker, apr_thread_t* thd) {
+                       static_cast<WorkerChild*>(self)->worker_loop(worker, thd);
+                   })
     {
         if (!listener_wake_) {
             throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -89,70 +85,28 @@ private:
     PoolStack pools_;
     WorkQueue<Connection> queue_;
     ActiveSockets sockets_;
-    ThreadEntries entries_;
-    apr_threadattr_t* attr_ = nullptr;
-    std::vector<apr_thread_t*> threads_;
-    std::vector<ThreadArg> args_;
-    ThreadArg listener_arg_{this, -1};
+    WorkerThreads workers_;
     apr_thread_t* listener_ = nullptr;
-    std::atomic<int> live_threads_{0};
     std::atomic<bool> listener_done_{false};
     std::atomic<bool> sick_{false};
     int connections_left_ = -1;  // listener only
 };
 
-void* APR_THREAD_FUNC thread_entry(apr_thread_t* thd, void* p)
+void* APR_THREAD_FUNC listener_entry(apr_thread_t* thd, void* p)
 {
-    auto* arg = static_cast<ThreadArg*>(p);
-    c_boundary_void("worker thread", [&] {
-        if (arg->index < 0) {
-            arg->child->listener_loop();
-        } else {
-            arg->child->worker_loop(arg->index, thd);
-        }
-    });
+    c_boundary_void("listener thread", [&] { static_cast<WorkerChild*>(p)->listener_loop(); });
     apr_thread_exit(thd, APR_SUCCESS);
     return nullptr;
 }
 
 bool WorkerChild::start_threads() noexcept
 {
-    if (attr_ == nullptr) {
-        apr_threadattr_create(&attr_, pchild_);
-        apr_threadattr_detach_set(attr_, 0);
-        if (ap_thread_stacksize != 0) {
-            apr_status_t rv = apr_threadattr_stacksize_set(attr_, ap_thread_stacksize);
-            if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf,
-                             CXXLOGNO(02435) "WARNING: ThreadStackSize of %" APR_SIZE_T_FMT
-                                             " is inappropriate, using default",
-                             ap_thread_stacksize);
-            }
-        }
-    }
-    std::vector<int> ready;
-    try {
-        ready = entries_.claim();
-    } catch (...) {
+    if (!workers_.start_more()) {
         return false;
     }
-    for (int i : ready) {
-        args_[static_cast<std::size_t>(i)] = ThreadArg{this, i};
-        ++live_threads_;
-        apr_status_t rv = ap_thread_create(&threads_[static_cast<std::size_t>(i)], attr_, thread_entry,
-                                           &args_[static_cast<std::size_t>(i)], pchild_);
-        if (rv != APR_SUCCESS) {
-            --live_threads_;
-            threads_[static_cast<std::size_t>(i)] = nullptr;
-            sb::set_status(slot_, entries_.entry(i), SERVER_DEAD);
-            ap_log_error(APLOG_MARK, APLOG_ALERT, rv, ap_server_conf,
-                         CXXLOGNO(03142) "ap_thread_create: unable to create worker thread");
-            return false;
-        }
-    }
     // The listener starts with the first worker: there is someone to hand connections to.
-    if (listener_ == nullptr && live_threads_.load() > 0) {
-        apr_status_t rv = ap_thread_create(&listener_, attr_, thread_entry, &listener_arg_, pchild_);
+    if (listener_ == nullptr && workers_.live() > 0) {
+        apr_status_t rv = ap_thread_create(&listener_, workers_.attr(), listener_entry, this, pchild_);
         if (rv != APR_SUCCESS) {
             listener_ = nullptr;
             listener_done_ = true;
@@ -220,7 +174,7 @@ void WorkerChild::serve(int index, apr_thread_t* thd, Connection conn) noexcept
     apr_os_sock_get(&fd, conn.socket);
     sockets_.set(index, fd);
     ap_sb_handle_t* sbh = nullptr;
-    int entry = entries_.entry(index);
+    int entry = workers_.entry(index);
     ap_create_sb_handle(&sbh, conn.ptrans, slot_, entry);
     long id = static_cast<long>(slot_) * sb::thread_limit() + entry;
     apr_bucket_alloc_t* ba = apr_bucket_alloc_create(conn.ptrans);
@@ -236,7 +190,7 @@ void WorkerChild::serve(int index, apr_thread_t* thd, Connection conn) noexcept
 
 void WorkerChild::worker_loop(int index, apr_thread_t* thd) noexcept
 {
-    const int entry = entries_.entry(index);
+    const int entry = workers_.entry(index);
     t_worker = entry;
     worker_score& ws = sb::worker(slot_, entry);
     ws.pid = ::getpid();
@@ -252,7 +206,6 @@ void WorkerChild::worker_loop(int index, apr_thread_t* thd) noexcept
     }
     sb::set_status(slot_, entry, stop_.current() == ChildStop::immediate ? SERVER_DEAD : SERVER_GRACEFUL);
     t_worker = -1;
-    --live_threads_;
 }
 
 void WorkerChild::begin_stop(ChildStop how) noexcept
@@ -277,7 +230,7 @@ bool WorkerChild::wait_for_threads(std::optional<std::chrono::steady_clock::time
 {
     bool immediate_seen = stop_.current() == ChildStop::immediate;
     for (;;) {
-        if (live_threads_.load() == 0 && (listener_ == nullptr || listener_done_.load())) {
+        if (workers_.live() == 0 && (listener_ == nullptr || listener_done_.load())) {
             return true;
         }
         if (deadline && std::chrono::steady_clock::now() >= *deadline) {
@@ -303,8 +256,8 @@ int WorkerChild::run() noexcept
     }
     ChildStop how = ChildStop::none;
     // In a slot shared with an exiting child, workers start as its threads leave their entries.
-    while ((how = stop_.wait(entries_.complete() ? -1 : 100)) == ChildStop::none) {
-        if (!entries_.complete() && !start_threads()) {
+    while ((how = stop_.wait(workers_.complete() ? -1 : 100)) == ChildStop::none) {
+        if (!workers_.complete() && !start_threads()) {
             how = ChildStop::graceful;
             sick_ = true;
             break;
@@ -320,18 +273,14 @@ int WorkerChild::run() noexcept
         // Workers stuck in module code: leave without them (stock would wait for the parent's SIGKILL).
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
                      CXXLOGNO(90040) "child %" APR_PID_T_FMT " exits with %d worker thread(s) still busy",
-                     ::getpid(), live_threads_.load());
+                     ::getpid(), workers_.live());
         ::_exit(0);
     }
     apr_status_t thread_rv;
     if (listener_ != nullptr) {
         apr_thread_join(&thread_rv, listener_);
     }
-    for (apr_thread_t* t : threads_) {
-        if (t != nullptr) {
-            apr_thread_join(&thread_rv, t);
-        }
-    }
+    workers_.join_all();
     for (Connection& c : queue_.take_remaining()) {
         apr_socket_close(c.socket);
         pools_.give_back(c.ptrans);

@@ -29,8 +29,11 @@ int reported_mpm_state() noexcept
 
 int query(int code, int* result, apr_status_t* rv) noexcept
 {
+    // apache2 -V asks before any configuration hook ran: no retained data yet.
+    bool configured = g.retained != nullptr;
     ThreadedAnswers answers{g.limits, g.mpm != nullptr ? g.mpm->max_daemon_used() : g.limits.daemons_limit,
-                            code == AP_MPMQ_MPM_STATE ? reported_mpm_state() : 0, mpm_data()->my_generation, false};
+                            configured && code == AP_MPMQ_MPM_STATE ? reported_mpm_state() : AP_MPMQ_STARTING,
+                            configured ? mpm_data()->my_generation : 0, false};
     return answer_threaded_query(code, result, rv, answers);
 }
 
