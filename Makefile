@@ -57,7 +57,7 @@ COMMON_HTTPD_SRCS := $(filter-out $(COMMON_PURE_SRCS),$(wildcard common/*/*.cpp)
 MPMS      := prefork_cxx worker_cxx event_cxx
 MODULES   := $(foreach m,$(MPMS),$(MODOUT)/mod_mpm_$(m).so)
 
-.PHONY: all test run unit sanitize sanitize-thread install clean deps check-symbols
+.PHONY: all test run unit sanitize sanitize-thread install clean deps check-symbols bench deb package-test reliability valgrind-parent
 all: $(MODULES)
 
 deps:
@@ -123,6 +123,31 @@ sanitize-thread: deps
 	@$(MAKE) --no-print-directory SAN=thread all $(BUILD)/unit/unit-tests-thread
 	@SAN=thread TEST_MPMS="$(TSAN_MPMS)" build/run-tests.sh
 
+# A/B benchmark of ours against the stock MPMs (bench/run --help for the options), e.g.
+#   make bench BENCH_ARGS="--mpm event --rounds 3"
+BENCH_ARGS ?=
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run $(BENCH_ARGS)
+
+# Debian packages of the three modules (into build/deb/), and the test of the installed package on
+# Debian's own /etc/apache2 setup (root; part of `make test` when root).
+deb:
+	@t/package/build-deb.sh
+
+package-test:
+	@t/package/run
+
+# The reliability suite alone, for every MPM (also part of `make test`), with the full-size figures.
+reliability: deps
+	@$(MAKE) --no-print-directory all
+	@MPMCXX_RELIABILITY_FULL=1 TEST_MPMS="$(or $(RELIABILITY_MPMS),prefork_cxx prefork worker_cxx worker event_cxx event)" \
+		TEST_DIRS="t/reliability t/root" build/run-tests.sh
+
+# The parent under valgrind across graceful restarts (not in `make test`: slow).
+valgrind-parent: all
+	@t/reliability/valgrind-parent.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@build/run.sh $(MPM)
@@ -134,4 +159,4 @@ install: $(MODULES)
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/modules $(BUILD)/unit $(BUILD)/san $(BUILD)/tsan $(BUILD)/run $(BUILD)/test-run
 
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/tsan -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
