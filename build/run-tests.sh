@@ -10,6 +10,10 @@ logs="$top/build/test-logs"
 mkdir -p "$logs"
 SAN=${SAN:-}
 TEST_MPMS=${TEST_MPMS-prefork_cxx prefork worker_cxx worker event_cxx event}
+# TEST_DIRS: only these parts of t/ (e.g. "t/reliability t/root"); default everything.
+TEST_DIRS=${TEST_DIRS-}
+# The Debian package test changes the system's /etc/apache2 for its duration (root only, restored after).
+PACKAGE_TEST=${TEST_PACKAGE-auto}  # TEST_PACKAGE=0 skips it, 1 forces it
 passed=0
 failed=0
 
@@ -64,7 +68,7 @@ for mpm in $TEST_MPMS; do
         continue
     fi
     echo "== integration $mpm (log: $logs/integration-$mpm.log)"
-    MPMCXX_MODULES="$top/build/$(san_subdir)modules" "$top/t/run-integration" "$mpm" 2>&1 | tee "$logs/integration-$mpm.log" \
+    MPMCXX_MODULES="$top/build/$(san_subdir)modules" "$top/t/run-integration" "$mpm" $TEST_DIRS 2>&1 | tee "$logs/integration-$mpm.log" \
         | grep -E '^(t/.*(ok|FAILED|skipped|Failed)|Failed|Files=|Result:|not ok)' 
     last=$(tail -1 "$logs/integration-$mpm.log")
     if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
@@ -73,6 +77,25 @@ for mpm in $TEST_MPMS; do
         echo "   (no summary line; the suite did not finish)"; count "integration $mpm" 0 1
     fi
 done
+
+# --- the Debian package on Debian's own apache2 setup -----------------------------------------------
+case "$PACKAGE_TEST" in 0) PACKAGE_TEST=no ;; 1) PACKAGE_TEST=yes ;; esac
+if [ "$PACKAGE_TEST" = auto ]; then
+    PACKAGE_TEST=no
+    [ "$(id -u)" = 0 ] && [ -z "$SAN" ] && [ -z "$TEST_DIRS" ] && [ -x "$top/t/package/run" ] && PACKAGE_TEST=yes
+fi
+if [ "$PACKAGE_TEST" = yes ]; then
+    echo "== package (log: $logs/package.log)"
+    timeout 1200 "$top/t/package/run" > "$logs/package.log" 2>&1
+    grep -E '^(not ok|#   )' "$logs/package.log" | head -40
+    last=$(tail -1 "$logs/package.log")
+    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        count "package" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+    else
+        tail -20 "$logs/package.log"
+        echo "   (no summary line; the package test did not finish)"; count "package" 0 1
+    fi
+fi
 
 if [ -n "$SAN" ]; then
     reports=$(ls "$san_dir" 2>/dev/null | wc -l)
