@@ -14,6 +14,7 @@
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
 #include "common/config/async_factor.h"
+#include "common/lifecycle/keepalive_cap.h"
 #include "common/listen/accept_result.h"
 #include "common/scoreboard/scoreboard.h"
 #include "mod_mpm_event_cxx/runtime.h"
@@ -32,6 +33,14 @@ constexpr auto kImmediateGrace = std::chrono::milliseconds(1000);
 constexpr auto kShareRecheck = std::chrono::milliseconds(50);
 // Lingering close is shortened to this while the child stops (stock: 2 s).
 constexpr auto kStoppingLinger = std::chrono::seconds(2);
+// ... and so is a keep-alive wait (common/lifecycle/keepalive_cap.h).
+constexpr auto kStoppingKeepAlive = kDrainKeepAliveCap;
+
+// The expiry horizon of a queue whose waits a draining child shortens to `cap`.
+Clock::time_point capped_horizon(Clock::time_point now, Clock::duration timeout, Clock::duration cap) noexcept
+{
+    return timeout > cap ? now + (timeout - cap) : now;
+}
 
 itimerspec to_itimerspec(Clock::time_point when) noexcept
 {
@@ -60,7 +69,7 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
-      pools_(pconf),
+      pools_(pconf, static_cast<std::size_t>(tpc_)),
       sockets_(g.limits.thread_limit),
       workers_(slot, tpc_, pchild, this,
                [](void* self, int worker, apr_thread_t* thd) {
@@ -313,10 +322,18 @@ void EventChild::rearm_timer_after_expiry_locked() noexcept
             next = resume_listening_at_;
         }
     }
-    if (stopping() == ChildStop::graceful && !g.queues->linger->empty()) {
-        Clock::time_point short_end = g.queues->linger->next_expiry() - g.queues->linger->timeout() + kStoppingLinger;
-        if (short_end < next) {
-            next = short_end;
+    if (stopping() == ChildStop::graceful) {
+        auto shortened = [&](const TimeoutQueue& q, Clock::duration cap) {
+            if (!q.empty() && q.timeout() > cap) {
+                Clock::time_point end = q.next_expiry() - q.timeout() + cap;
+                if (end < next) {
+                    next = end;
+                }
+            }
+        };
+        shortened(*g.queues->linger, kStoppingLinger);
+        for (const auto& q : g.queues->ka) {
+            shortened(*q, kStoppingKeepAlive);
         }
     }
     armed_ = next;
@@ -369,8 +386,9 @@ void EventChild::on_timer() noexcept
                 into.push_back(conn);
             }
         };
+        const bool draining = stopping() == ChildStop::graceful;
         for (const auto& q : g.queues->ka) {
-            expire(*q, now, ka_expired);
+            expire(*q, draining ? capped_horizon(now, q->timeout(), kStoppingKeepAlive) : now, ka_expired);
         }
         for (const auto* v : {&g.queues->wc, &g.queues->io}) {
             for (const auto& q : *v) {
@@ -379,8 +397,7 @@ void EventChild::on_timer() noexcept
         }
         TimeoutQueue& linger = *g.queues->linger;
         // A stopping child lingers 2 s at most, as stock.
-        expire(linger, stopping() == ChildStop::graceful ? now + (linger.timeout() - kStoppingLinger) : now,
-               linger_expired);
+        expire(linger, draining ? capped_horizon(now, linger.timeout(), kStoppingLinger) : now, linger_expired);
         expire(*g.queues->short_linger, now, linger_expired);
         timers_.pop_due(now, due);
         rearm_timer_after_expiry_locked();

@@ -117,6 +117,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
 
     // Before dropping privileges: the scoreboard may be a root-owned file.
     ap_reopen_scoreboard(pchild, nullptr, 0);
+    child_signals::set_keepalive_watch(&sb::worker(slot, 0));
     if (ap_run_drop_privileges(pchild, ap_server_conf)) {
         return APEXIT_CHILDFATAL;
     }

@@ -19,6 +19,7 @@
 #include "common/base/c_boundary.h"
 #include "common/base/fd.h"
 #include "common/base/log_ids.h"
+#include "common/lifecycle/keepalive_cap.h"
 #include "common/listen/acceptor.h"
 #include "common/process/stop_watch.h"
 #include "common/scoreboard/scoreboard.h"
@@ -51,8 +52,9 @@ public:
           stop_(pod_fd, one_process),
           listener_wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
           acceptor_(listeners, -1, listener_wake_.get()),
-          pools_(pconf),
+          pools_(pconf, static_cast<std::size_t>(tpc_)),
           sockets_(tpc_),
+          ka_cap_(tpc_, kDrainKeepAliveCap),
           workers_(slot, tpc_, pchild, this,
                    [](void* self, int worker, apr_thread_t* thd) {
                        static_cast<WorkerChild*>(self)->worker_loop(worker, thd);
@@ -75,6 +77,7 @@ private:
     void begin_stop(ChildStop how) noexcept;
     bool wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
     void serve(int index, apr_thread_t* thd, Connection conn) noexcept;
+    void end_long_keepalive_waits() noexcept;
 
     const int slot_;
     const int tpc_;
@@ -85,6 +88,7 @@ private:
     PoolStack pools_;
     WorkQueue<Connection> queue_;
     ActiveSockets sockets_;
+    KeepAliveCap ka_cap_;  // main thread, while draining
     WorkerThreads workers_;
     apr_thread_t* listener_ = nullptr;
     std::atomic<bool> listener_done_{false};
@@ -226,6 +230,23 @@ void WorkerChild::begin_stop(ChildStop how) noexcept
     }
 }
 
+// Draining: a connection that has waited kDrainKeepAliveCap for its next request is ended, so that a
+// graceful stop or restart does not last as long as KeepAliveTimeout.
+void WorkerChild::end_long_keepalive_waits() noexcept
+{
+    auto now = std::chrono::steady_clock::now();
+    for (int i = 0; i < tpc_; ++i) {
+        int entry = workers_.entry(i);
+        if (entry < 0) {
+            continue;
+        }
+        const worker_score& ws = sb::worker(slot_, entry);
+        if (ka_cap_.overdue(i, ws.status == SERVER_BUSY_KEEPALIVE, ws.access_count, now)) {
+            sockets_.shutdown_read(i);
+        }
+    }
+}
+
 bool WorkerChild::wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept
 {
     bool immediate_seen = stop_.current() == ChildStop::immediate;
@@ -238,6 +259,9 @@ bool WorkerChild::wait_for_threads(std::optional<std::chrono::steady_clock::time
         }
         // Keep listening for a stronger stop while the drain runs (a graceful stop that the parent turns
         // into an immediate one after GracefulShutdownTimeout).
+        if (!immediate_seen) {
+            end_long_keepalive_waits();
+        }
         if (stop_.wait(50) == ChildStop::immediate && !immediate_seen) {
             immediate_seen = true;
             begin_stop(ChildStop::immediate);

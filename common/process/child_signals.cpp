@@ -1,11 +1,14 @@
 #include "common/process/child_signals.h"
 
+#include "common/lifecycle/keepalive_cap.h"
+
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 
@@ -18,6 +21,37 @@ constinit volatile std::sig_atomic_t g_wake_fd = -1;
 constinit volatile std::sig_atomic_t g_conn_fd = -1;
 constinit ap_unixd_mpm_retained_data* volatile g_mpm = nullptr;
 constinit volatile LastResort g_last_resort = nullptr;
+constinit const volatile worker_score* volatile g_ws = nullptr;
+constinit volatile unsigned long g_cap_requests = 0;
+
+void arm_timer(long micros) noexcept
+{
+    itimerval t{};
+    t.it_value.tv_sec = micros / 1000000;
+    t.it_value.tv_usec = micros % 1000000;
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+constexpr long kCapMicros =
+    static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(kDrainKeepAliveCap).count());
+
+// Graceful stop during a connection: look at its keep-alive wait every kDrainKeepAliveCap; a wait that
+// spans a whole period (same request count, still waiting) is ended by shutting the reading side down.
+void keepalive_cap_tick() noexcept
+{
+    int fd = g_conn_fd;
+    const volatile worker_score* ws = g_ws;
+    if (fd < 0 || ws == nullptr) {
+        return;  // between connections: the child's loop sees the stop
+    }
+    unsigned long requests = ws->access_count;
+    if (ws->status == SERVER_BUSY_KEEPALIVE && requests == g_cap_requests) {
+        ::shutdown(fd, SHUT_RD);
+        return;
+    }
+    g_cap_requests = requests;
+    arm_timer(kCapMicros);
+}
 
 void wake() noexcept
 {
@@ -39,19 +73,19 @@ void raise_to(Stop s) noexcept
 
 extern "C" void on_alarm(int)
 {
+    if (g_stop != static_cast<std::sig_atomic_t>(Stop::immediate)) {
+        int saved = errno;
+        keepalive_cap_tick();
+        errno = saved;
+        return;
+    }
     if (LastResort fn = g_last_resort) {
         fn();
     }
     ::_exit(0);
 }
 
-void arm_grace_timer() noexcept
-{
-    itimerval t{};
-    t.it_value.tv_sec = kImmediateGraceMicros / 1000000;
-    t.it_value.tv_usec = kImmediateGraceMicros % 1000000;
-    ::setitimer(ITIMER_REAL, &t, nullptr);
-}
+void arm_grace_timer() noexcept { arm_timer(kImmediateGraceMicros); }
 
 extern "C" void on_immediate(int sig)
 {
@@ -74,9 +108,16 @@ extern "C" void on_immediate(int sig)
 
 extern "C" void on_graceful(int)
 {
+    bool first = g_stop == static_cast<std::sig_atomic_t>(Stop::none);
     raise_to(Stop::graceful);
     if (ap_unixd_mpm_retained_data* mpm = g_mpm) {
         mpm->shutdown_pending = 1;
+    }
+    if (first && g_ws != nullptr && g_conn_fd >= 0) {
+        int saved = errno;
+        g_cap_requests = g_ws->access_count;
+        arm_timer(kCapMicros);
+        errno = saved;
     }
     wake();
 }
@@ -137,6 +178,8 @@ Stop pending() noexcept { return static_cast<Stop>(g_stop); }
 void request(Stop s) noexcept { raise_to(s); }
 
 void set_last_resort(LastResort fn) noexcept { g_last_resort = fn; }
+
+void set_keepalive_watch(const worker_score* ws) noexcept { g_ws = ws; }
 
 void cancel_last_resort() noexcept
 {

@@ -46,4 +46,9 @@ void request(Stop s) noexcept;
 // The socket of the connection being served (-1 between connections): an immediate stop shuts it down.
 void set_connection_fd(int fd) noexcept;
 
+// The child's scoreboard entry. With it, a graceful stop also ends a wait for the next request on a
+// keep-alive connection once it has lasted kDrainKeepAliveCap (common/lifecycle/keepalive_cap.h), from a
+// timer signal: otherwise the child would stay until KeepAliveTimeout.
+void set_keepalive_watch(const worker_score* ws) noexcept;
+
 }  // namespace mpmcxx::child_signals

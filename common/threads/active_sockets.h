@@ -32,6 +32,16 @@ public:
         std::lock_guard lock(e.mutex);
         e.fd = -1;
     }
+    // Ends the reading side of one worker's connection: a worker blocked waiting for the next request
+    // sees end-of-file and closes the connection normally.
+    void shutdown_read(int worker) noexcept
+    {
+        Entry& e = entries_[static_cast<std::size_t>(worker)];
+        std::lock_guard lock(e.mutex);
+        if (e.fd >= 0) {
+            ::shutdown(e.fd, SHUT_RD);
+        }
+    }
     void shutdown_all() noexcept
     {
         stopping_ = true;

@@ -1,7 +1,9 @@
 #pragma once
 // Recycled per-connection pools ("ptrans") of a threaded child: the listener takes one to accept into,
 // the worker clears it after the connection and gives it back. Each pool has its own allocator capped at
-// MaxMemFree, like stock, so one connection's peak memory is not kept forever.
+// MaxMemFree, like stock, so one connection's peak memory is not kept forever; and at most `keep` pools
+// wait for reuse, so that the memory of a crowd of connections (thousands of idle keep-alive ones on an
+// event child) is given back when they are gone.
 
 #include <mutex>
 #include <vector>
@@ -12,7 +14,7 @@ namespace mpmcxx {
 
 class PoolStack {
 public:
-    explicit PoolStack(apr_pool_t* parent) : parent_(parent) {}
+    PoolStack(apr_pool_t* parent, std::size_t keep) : parent_(parent), keep_(keep) {}
     PoolStack(const PoolStack&) = delete;
     PoolStack& operator=(const PoolStack&) = delete;
     ~PoolStack()
@@ -54,14 +56,18 @@ public:
         apr_pool_clear(p);
         try {
             std::lock_guard lock(mutex_);
-            pools_.push_back(p);
+            if (pools_.size() < keep_) {
+                pools_.push_back(p);
+                return;
+            }
         } catch (...) {
-            apr_pool_destroy(p);
         }
+        apr_pool_destroy(p);
     }
 
 private:
     apr_pool_t* parent_;
+    std::size_t keep_;
     std::mutex mutex_;
     std::vector<apr_pool_t*> pools_;
 };
