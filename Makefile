@@ -138,11 +138,13 @@ deb:
 package-test:
 	@t/package/run
 
-# The reliability suite alone, for every MPM (also part of `make test`), with the full-size figures.
+# The reliability suite (faults, restart storms, exhaustion, bad clients, bad configuration, security) for
+# every MPM, full-size figures (RELIABILITY_FULL=0: the reduced ones). Not part of `make test`.
 reliability: deps
 	@$(MAKE) --no-print-directory all
-	@MPMCXX_RELIABILITY_FULL=1 TEST_MPMS="$(or $(RELIABILITY_MPMS),prefork_cxx prefork worker_cxx worker event_cxx event)" \
-		TEST_DIRS="t/reliability t/root" build/run-tests.sh
+	@MPMCXX_RELIABILITY=1 MPMCXX_RELIABILITY_FULL=$(or $(RELIABILITY_FULL),1) \
+		TEST_MPMS="$(or $(RELIABILITY_MPMS),prefork_cxx prefork worker_cxx worker event_cxx event)" \
+		TEST_DIRS="t/reliability t/root t/config/bad_config.t" build/run-tests.sh
 
 # The parent under valgrind across graceful restarts (not in `make test`: slow).
 valgrind-parent: all
