@@ -466,12 +466,15 @@ void EventChild::begin_stop(ChildStop how) noexcept
 int EventChild::run() noexcept
 {
     g.child.runtime = this;
-    if (!start_threads()) {
-        begin_stop(ChildStop::immediate);
-    }
     ChildStop how = ChildStop::none;
+    if (!start_threads()) {
+        // No threads (the reason is logged): exit sick at once, as stock, so the parent's back-off
+        // and CHILDSICK handling see it, rather than lingering in the slot without threads.
+        sick_ = true;
+        how = ChildStop::immediate;
+    }
     // In a slot shared with an exiting child, workers start as its threads leave their entries.
-    while ((how = stop_.wait(workers_.complete() ? -1 : 100)) == ChildStop::none) {
+    while (how == ChildStop::none && (how = stop_.wait(workers_.complete() ? -1 : 100)) == ChildStop::none) {
         if (!workers_.complete() && !start_threads()) {
             how = ChildStop::graceful;
             sick_ = true;

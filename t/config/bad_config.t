@@ -235,10 +235,7 @@ for my $s (@starts) {
         my @dirs = $conf =~ /^(\w+)/mg;
         my $said = grep { $msg =~ /\Q$_\E/i } @dirs, 'scoreboard', 'unable to create', 'httpd is exiting';
         TODO: {
-            local $TODO = ($conf =~ /^ThreadStackSize 99999999999/m && mpm() eq 'event_cxx')
-                ? 'BUG event_cxx: children that cannot create their worker threads (CXX03142) do not exit, '
-                  . 'the parent forks more of them (beyond ServerLimit) and never gives up (stock: AH02324)'
-                : ($conf =~ /^MaxConnectionsPerChild -1/m && !is_cxx() && kind() ne 'prefork')
+            local $TODO = ($conf =~ /^MaxConnectionsPerChild -1/m && !is_cxx() && kind() ne 'prefork')
                 ? 'stock worker/event take a negative MaxConnectionsPerChild as already reached: children stop '
                   . 'at once, accepted connections hang, nothing is ever served'
                 : undef;

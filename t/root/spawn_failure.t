@@ -166,10 +166,7 @@ if ($threaded) {
         or diag(MpmCxx::Server::tail($log, 10));
     cmp_ok($thread_fail_n, '<=', 8, "B: retries are paced (at most 8 failed children in 6s)");
     cmp_ok($max_kids_b, '<=', $server_limit, "B: never more than ServerLimit ($server_limit) children ($max_kids_b)");
-    my $bug = mpm() eq 'event_cxx'
-        ? 'BUG event_cxx: a child that cannot create its worker threads (CXX03142) does not exit; it keeps its '
-          . 'slot without threads and the parent never replaces it'
-        : undef;
+    my $bug;  # (event_cxx children without threads lingered until 2026-11-26)
     TODO: {
         local $TODO = $bug;
         cmp_ok($stuck, '<', 3, sprintf('B: a child without its threads does not linger (longest %.1fs)', $stuck));
