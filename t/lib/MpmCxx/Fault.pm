@@ -28,6 +28,7 @@ use IO::Poll qw(POLLIN POLLOUT POLLERR POLLHUP);
 use Time::HiRes qw(time sleep);
 
 use MpmCxx::Env qw(tmp_dir);
+use MpmCxx::Server ();
 
 use Exporter 'import';
 our @EXPORT_OK = qw(
@@ -63,14 +64,8 @@ sub figure {
 
 # ---- /proc
 
-sub _slurp {
-    my ($f) = @_;
-    open my $fh, '<', $f or return '';
-    local $/;
-    my $t = <$fh>;
-    close $fh;
-    return $t // '';
-}
+# (one reader of small /proc files for all the helpers: MpmCxx::Server's)
+sub _slurp { return MpmCxx::Server::_slurp(@_) }
 
 my $CLK;
 sub clk_tck { return $CLK //= (POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100) }
