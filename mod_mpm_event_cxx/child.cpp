@@ -94,7 +94,7 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
     };
     add(wake_.get(), kWakeKey, EPOLLIN);
     add(timer_.get(), kTimerKey, EPOLLIN | EPOLLONESHOT);
-    connections_left_ = ap_max_requests_per_child > 0 ? ap_max_requests_per_child : -1;
+    budget_.reset(ap_max_requests_per_child);
     set_listening(true);
 }
 
@@ -157,7 +157,7 @@ void EventChild::maybe_resume_listening() noexcept
             return;
         }
     }
-    if (below_limit(false)) {
+    if (below_limit(false) && !budget_.exhausted()) {
         set_listening(true);
     }
 }
@@ -173,20 +173,13 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         set_listening(false);
         return;
     }
-    // MaxConnectionsPerChild: reserve one of the connections left before accepting, so that threads
-    // accepting at the same moment never take more than the limit.
-    int left = connections_left_.load();
-    while (left > 0 && !connections_left_.compare_exchange_weak(left, left - 1)) {
-    }
-    if (left == 0) {
+    // MaxConnectionsPerChild: reserve before accepting, so that threads accepting at the same moment never
+    // take more than the limit between them.
+    if (!budget_.reserve()) {
         set_listening(false);
         return;
     }
-    auto unreserve = [&] {
-        if (left > 0) {
-            connections_left_.fetch_add(1);
-        }
-    };
+    auto unreserve = [&] { budget_.give_back(); };
     apr_pool_t* p = pools_.take();
     if (p == nullptr) {
         unreserve();
@@ -237,7 +230,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         stop_.request(ChildStop::graceful);
         return;
     }
-    if (left == 1) {
+    if (budget_.accepted()) {
         // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
         ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
         stop_.request(ChildStop::graceful);

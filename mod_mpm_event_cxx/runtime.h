@@ -13,6 +13,7 @@
 #include "common/io/conn_table.h"
 #include "common/io/timeout_queue.h"
 #include "common/io/timer_heap.h"
+#include "common/lifecycle/connection_budget.h"
 #include "common/process/stop_watch.h"
 #include "common/supervise/backoff.h"
 #include "common/threads/active_sockets.h"
@@ -137,7 +138,7 @@ private:
     std::atomic<unsigned> lingering_{0};  // ... of which in lingering close
     std::atomic<unsigned> suspended_count_{0};
     std::atomic<unsigned> idle_{0};       // threads waiting in epoll_wait
-    std::atomic<int> connections_left_{-1};  // MaxConnectionsPerChild countdown (-1: unlimited)
+    ConnectionBudget budget_;  // MaxConnectionsPerChild
     std::atomic<bool> sick_{false};
 };
 
