@@ -29,6 +29,8 @@ constexpr std::size_t kMaxListeners = 1u << 20;
 
 // An immediate stop waits this long for threads to leave the connections they are serving.
 constexpr auto kImmediateGrace = std::chrono::milliseconds(1000);
+// A child that leaves new connections to less loaded siblings looks again this often.
+constexpr auto kShareRecheck = std::chrono::milliseconds(50);
 // Lingering close is shortened to this while the child stops (stock: 2 s).
 constexpr auto kStoppingLinger = std::chrono::seconds(2);
 // ... and so is a keep-alive wait (common/lifecycle/keepalive_cap.h).
@@ -144,6 +146,49 @@ void EventChild::set_listening(bool on) noexcept
     }
 }
 
+// config::leave_to_peers over the siblings that share this child's listeners (same bucket, same
+// generation, not stopping, listening), read from their scoreboard slots. `accepting`: connections
+// accepted but not counted as open yet.
+bool EventChild::leave_to_siblings(unsigned accepting) const noexcept
+{
+    unsigned open = open_.load(std::memory_order_relaxed) + accepting;
+    unsigned lingering = lingering_.load(std::memory_order_relaxed);
+    if (ap_scoreboard_image == nullptr || open <= lingering || open - lingering < static_cast<unsigned>(tpc_)) {
+        return false;
+    }
+    const ap_unixd_mpm_retained_data* mpm = g.retained->threaded.sup.mpm;
+    const int buckets = mpm->num_buckets > 0 ? mpm->num_buckets : 1;
+    const int slots = sb::server_limit();
+    for (int i = slot_ % buckets; i < slots; i += buckets) {
+        if (i == slot_) {
+            continue;
+        }
+        const process_score& ps = sb::process(i);
+        config::PeerLoad peer{ps.pid != 0 && ps.pid != my_pid_ && !ps.quiescing && !ps.not_accepting &&
+                                  ps.generation == mpm->my_generation,
+                              static_cast<unsigned>(ps.connections)};
+        if (config::leave_to_peers(open, lingering, tpc_, &peer, 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Listeners off until `delay` from now (the timer looks again then).
+void EventChild::pause_listening(Clock::duration delay) noexcept
+{
+    Clock::time_point when = Clock::now() + delay;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (resume_listening_at_ < when) {
+            resume_listening_at_ = when;
+        }
+    }
+    set_listening(false);
+    std::lock_guard lock(qmutex_);
+    arm_timer_locked(when);
+}
+
 // Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
 void EventChild::maybe_resume_listening() noexcept
 {
@@ -156,6 +201,10 @@ void EventChild::maybe_resume_listening() noexcept
         if (Clock::now() < resume_listening_at_) {
             return;
         }
+    }
+    if (leave_to_siblings()) {
+        pause_listening(kShareRecheck);
+        return;
     }
     if (below_limit(false) && !budget_.exhausted()) {
         set_listening(true);
@@ -234,6 +283,9 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
         ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
         stop_.request(ChildStop::graceful);
+    } else if (leave_to_siblings(1)) {
+        // This one is ours (the kernel woke only this child for it); the next ones go to a sibling.
+        pause_listening(kShareRecheck);
     }
     new_connection(sock, p, t, thd);
 }

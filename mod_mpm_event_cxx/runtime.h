@@ -84,6 +84,8 @@ private:
     void begin_stop(ChildStop how) noexcept;
     void set_listening(bool on) noexcept;
     void maybe_resume_listening() noexcept;
+    bool leave_to_siblings(unsigned accepting = 0) const noexcept;
+    void pause_listening(Clock::duration delay) noexcept;
     bool below_limit(bool self_idle) const noexcept;
     void arm_timer_locked(Clock::time_point when) noexcept;
     void rearm_timer_after_expiry_locked() noexcept;

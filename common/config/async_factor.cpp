@@ -56,4 +56,19 @@ bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_wor
     return static_cast<double>(open - lingering) < limit;
 }
 
+bool leave_to_peers(unsigned open, unsigned lingering, int threads_per_child, const PeerLoad* peers,
+                    std::size_t npeers) noexcept
+{
+    unsigned active = open > lingering ? open - lingering : 0;
+    if (threads_per_child <= 0 || active < static_cast<unsigned>(threads_per_child)) {
+        return false;
+    }
+    for (std::size_t i = 0; i < npeers; ++i) {
+        if (peers[i].accepting && peers[i].connections < static_cast<unsigned>(threads_per_child)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace mpmcxx::config

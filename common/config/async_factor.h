@@ -4,6 +4,7 @@
 // back with integer arithmetic, so the documented fractional values act as their integer part (1.5 -> 1).
 // Ours honours the fraction.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,5 +22,18 @@ std::string async_factor_error(std::string_view text);
 // (the -1 while disabled is stock's hysteresis against flip-flopping).
 bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, bool listeners_disabled,
                             int threads_per_child, double factor) noexcept;
+
+// What a child knows of a sibling that takes connections from the same listeners (its scoreboard slot).
+struct PeerLoad {
+    bool accepting;            // alive, same generation and bucket, not stopping, listeners on
+    unsigned connections;      // open connections, as it last published them
+};
+
+// Whether a child should leave new connections to its siblings for now: it already has a connection per
+// thread, and a sibling has fewer. Why: the kernel wakes the child that registered on a listener first,
+// so without this the first children fill up to the async limit (ThreadsPerChild + idle * factor) while
+// the others idle, and their connections share a fraction of the threads (and the CPU) the server has.
+bool leave_to_peers(unsigned open, unsigned lingering, int threads_per_child, const PeerLoad* peers,
+                    std::size_t npeers) noexcept;
 
 }  // namespace mpmcxx::config

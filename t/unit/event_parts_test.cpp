@@ -42,6 +42,21 @@ TEST(AsyncFactor, LingeringConnectionsDoNotCountAndNoIdleWorkerMeansNo)
     CHECK_FALSE(config::below_connection_limit(28, 0, 2, true, 25, 2));
 }
 
+TEST(AsyncFactor, LeavesNewConnectionsToLessLoadedSiblings)
+{
+    config::PeerLoad peers[3] = {{true, 30}, {false, 0}, {true, 24}};
+    // below a connection per thread: keep accepting whatever the siblings do
+    CHECK_FALSE(config::leave_to_peers(24, 0, 25, peers, 3));
+    // a connection per thread, and an accepting sibling has room
+    CHECK_TRUE(config::leave_to_peers(25, 0, 25, peers, 3));
+    // lingering connections hold no thread
+    CHECK_FALSE(config::leave_to_peers(40, 20, 25, peers, 3));
+    // the only sibling with room is not accepting (stopping, other generation, or listeners off)
+    peers[2].connections = 25;
+    CHECK_FALSE(config::leave_to_peers(60, 0, 25, peers, 3));
+    CHECK_FALSE(config::leave_to_peers(60, 0, 25, nullptr, 0));
+}
+
 TEST_GROUP(TimeoutQueue){ TimeoutQueue::Clock::time_point t0{}; };
 
 TEST(TimeoutQueue, ExpiresInInsertionOrder)
