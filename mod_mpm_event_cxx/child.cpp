@@ -115,7 +115,7 @@ bool EventChild::below_limit(bool self_idle) const noexcept
     return config::below_connection_limit(open_.load(std::memory_order_relaxed),
                                           lingering_.load(std::memory_order_relaxed),
                                           idle_.load(std::memory_order_relaxed) + (self_idle ? 1u : 0u),
-                                          !listening_.load(), tpc_, g.async_factor);
+                                          off_at_limit_.load(), tpc_, g.async_factor);
 }
 
 void EventChild::set_listening(bool on) noexcept
@@ -141,6 +141,9 @@ void EventChild::set_listening(bool on) noexcept
         }
     }
     listening_ = on;
+    if (on) {
+        off_at_limit_ = false;
+    }
     if (ap_scoreboard_image != nullptr && sb::process(slot_).pid == ::getpid()) {
         sb::process(slot_).not_accepting = on ? 0 : 1;
     }
@@ -189,11 +192,30 @@ void EventChild::pause_listening(Clock::duration delay) noexcept
     arm_timer_locked(when);
 }
 
+// The last idle thread just left epoll_wait. Listeners stay registered only while a thread waits on
+// them: a listener registered with EPOLLEXCLUSIVE in a child with no waiting thread still takes the
+// kernel's one wake-up for a new connection, which then waits for this child's threads (seconds, behind
+// long requests) while idle siblings are never told.
+void EventChild::pause_while_no_idle_thread() noexcept
+{
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_.load() || idle_.load() != 0) {
+            return;
+        }
+    }
+    set_listening(false);
+    // A thread that became idle meanwhile may have seen the listeners still on and gone to sleep without
+    // them (it stores idle_ before it loads listening_, as this one stores listening_ before idle_).
+    if (idle_.load() != 0) {
+        maybe_resume_listening();
+    }
+}
+
 // Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
 void EventChild::maybe_resume_listening() noexcept
 {
-    if (listening_.load(std::memory_order_relaxed) || stopping() != ChildStop::none ||
-        listeners_.empty()) {
+    if (listening_.load() || stopping() != ChildStop::none || listeners_.empty()) {
         return;
     }
     {
@@ -219,6 +241,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     if (!below_limit(true)) {
         // Back-pressure: new connections wait in the kernel's queue (or go to another child) until this
         // child has room again; nothing already accepted is closed to make room.
+        off_at_limit_ = true;
         set_listening(false);
         return;
     }
@@ -453,11 +476,13 @@ void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
             break;
         }
         sb::set_status(slot_, index, SERVER_READY);
-        idle_.fetch_add(1, std::memory_order_relaxed);
+        idle_.fetch_add(1);
         maybe_resume_listening();
         epoll_event ev{};
         int n = ::epoll_wait(epoll_.get(), &ev, 1, -1);
-        idle_.fetch_sub(1, std::memory_order_relaxed);
+        if (idle_.fetch_sub(1) == 1 && n > 0) {
+            pause_while_no_idle_thread();
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

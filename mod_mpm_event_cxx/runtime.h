@@ -84,6 +84,7 @@ private:
     void begin_stop(ChildStop how) noexcept;
     void set_listening(bool on) noexcept;
     void maybe_resume_listening() noexcept;
+    void pause_while_no_idle_thread() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     void pause_listening(Clock::duration delay) noexcept;
     bool below_limit(bool self_idle) const noexcept;
@@ -122,6 +123,9 @@ private:
     std::vector<ap_listen_rec*> listeners_;
     std::mutex listen_mutex_;
     std::atomic<bool> listening_{false};
+    // Listeners went off at the connection limit: they come back one idle thread later than they went
+    // (stock's hysteresis against flip-flopping). Not for the other reasons they go off.
+    std::atomic<bool> off_at_limit_{false};
     Backoff shortage_{std::chrono::milliseconds(50), std::chrono::seconds(1)};  // listen_mutex_
     Clock::time_point resume_listening_at_{};                                   // listen_mutex_
 
