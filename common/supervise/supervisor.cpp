@@ -321,6 +321,24 @@ bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) n
     return true;
 }
 
+bool Supervisor::replace_killed_child() noexcept
+{
+    switch (kill_respawn_.child_killed()) {
+    case KillRespawn::Action::replace_now:
+        return start_children(1) == 1;
+    case KillRespawn::Action::wait_and_report:
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                     CXXLOGNO(90041) "%d children killed by signals since the last maintenance pass; more than %d "
+                                     "in a row are replaced only by maintenance (once a second), so a crash "
+                                     "loop cannot become a fork loop",
+                     kill_respawn_.successive(), KillRespawn::kMaxSuccessive);
+        return false;
+    case KillRespawn::Action::wait_for_pass:
+        return false;
+    }
+    return false;
+}
+
 int Supervisor::stop_children_now(apr_pool_t* pconf) noexcept
 {
     kind_.tell_children(ServerCommand::stop);
@@ -430,11 +448,16 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
                 stop_children_now(pconf);
                 return !OK;
             }
+            if (pending() != ServerCommand::none || remaining_to_start_ > 0) {
+                continue;
+            }
+            if (APR_PROC_CHECK_SIGNALED(why) && kind_.threaded() && replace_killed_child()) {
+                continue;
+            }
             // A child that ended normally (MaxConnectionsPerChild, idle reduction) is replaced now if
-            // needed; crashes wait for the regular tick.
+            // needed.
             auto now = Backoff::Clock::now();
-            if (APR_PROC_CHECK_EXIT(why) && status == 0 && remaining_to_start_ == 0 &&
-                now - last_prompt >= kPromptMaintenanceGap && pending() == ServerCommand::none) {
+            if (APR_PROC_CHECK_EXIT(why) && status == 0 && now - last_prompt >= kPromptMaintenanceGap) {
                 last_prompt = now;
                 kind_.maintain();
             }
@@ -450,6 +473,7 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
             continue;
         }
         last_tick = now;
+        kill_respawn_.maintenance_pass();
         if (remaining_to_start_ > 0) {
             // A quiet second after a graceful restart: the old generation is done, start the rest.
             remaining_to_start_ -= start_children(remaining_to_start_);

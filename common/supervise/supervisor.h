@@ -9,6 +9,7 @@
 #include "common/lifecycle/server_command.h"
 #include "common/listen/buckets.h"
 #include "common/supervise/backoff.h"
+#include "common/supervise/kill_respawn.h"
 #include "common/supervise/spawn_pacer.h"
 
 namespace mpmcxx {
@@ -96,6 +97,8 @@ public:
 
 private:
     bool handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) noexcept;
+    // A child of a threaded MPM was killed by a signal: replace it now if KillRespawn allows.
+    bool replace_killed_child() noexcept;
     void note_started(int slot, pid_t pid) noexcept;
     int stop_children_now(apr_pool_t* pconf) noexcept;  // used for stop and fatal paths
     int graceful_stop(apr_pool_t* pconf) noexcept;
@@ -111,6 +114,7 @@ private:
     bool one_process_;
     int remaining_to_start_ = 0;
     Backoff fork_backoff_{std::chrono::seconds(1), std::chrono::seconds(10)};
+    KillRespawn kill_respawn_;
 };
 
 // Releases a reaped child's slot: per-MPM cleanup, child_status(EXITED), pid = 0.
