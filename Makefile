@@ -139,7 +139,7 @@ package-test:
 	@t/package/run
 
 # The reliability suite (faults, restart storms, exhaustion, bad clients, bad configuration, security) for
-# every MPM, full-size figures (RELIABILITY_FULL=0: the reduced ones). Not part of `make test`.
+# every MPM, full-size figures (RELIABILITY_FULL=0: the reduced ones, which `make test` runs).
 reliability: deps
 	@$(MAKE) --no-print-directory all
 	@MPMCXX_RELIABILITY=1 MPMCXX_RELIABILITY_FULL=$(or $(RELIABILITY_FULL),1) \
