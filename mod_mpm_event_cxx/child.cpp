@@ -6,6 +6,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "common/lifecycle/keepalive_cap.h"
 #include "common/listen/accept_result.h"
 #include "common/scoreboard/scoreboard.h"
+#include "common/threads/allocator_trim.h"
 #include "mod_mpm_event_cxx/runtime.h"
 
 namespace mpmcxx::event {
@@ -35,6 +37,7 @@ constexpr auto kShareRecheck = std::chrono::milliseconds(50);
 constexpr auto kStoppingLinger = std::chrono::seconds(2);
 // ... and so is a keep-alive wait (common/lifecycle/keepalive_cap.h).
 constexpr auto kStoppingKeepAlive = kDrainKeepAliveCap;
+
 
 // The expiry horizon of a queue whose waits a draining child shortens to `cap`.
 Clock::time_point capped_horizon(Clock::time_point now, Clock::duration timeout, Clock::duration cap) noexcept
@@ -337,6 +340,12 @@ void EventChild::rearm_timer_after_expiry_locked() noexcept
             next = resume_listening_at_;
         }
     }
+    for (const auto& q : g.queues->ka) {
+        if (!q->empty()) {
+            next = std::min(next, next_trim_sweep_);
+            break;
+        }
+    }
     if (stopping() == ChildStop::graceful) {
         auto shortened = [&](const TimeoutQueue& q, Clock::duration cap) {
             if (!q.empty() && q.timeout() > cap) {
@@ -386,11 +395,12 @@ void EventChild::on_timer() noexcept
     Clock::time_point now = Clock::now();
     std::vector<Conn*> ka_expired, io_expired, linger_expired;
     std::vector<Timer> due;
+    std::vector<Conn*> to_trim;
     {
         std::lock_guard lock(qmutex_);
         auto expire = [&](TimeoutQueue& q, Clock::time_point horizon, std::vector<Conn*>& into) {
             while (TimeoutLink* link = q.pop_expired(horizon)) {
-                Conn* conn = reinterpret_cast<Conn*>(reinterpret_cast<char*>(link) - offsetof(Conn, link));
+                Conn* conn = &Conn::from_link(*link);
                 if (!ConnTable<Conn>::claim_waiting(*conn)) {
                     // Claimed by its readiness event, or still being armed: not ours. Put it back so an
                     // arming connection keeps its timeout (an event owner removes it anyway).
@@ -415,6 +425,7 @@ void EventChild::on_timer() noexcept
         expire(linger, draining ? capped_horizon(now, linger.timeout(), kStoppingLinger) : now, linger_expired);
         expire(*g.queues->short_linger, now, linger_expired);
         timers_.pop_due(now, due);
+        collect_idle_to_trim_locked(now, to_trim);
         rearm_timer_after_expiry_locked();
     }
     publish();
@@ -430,7 +441,53 @@ void EventChild::on_timer() noexcept
     for (Conn* c : linger_expired) {
         close_connection(*c);
     }
+    for (Conn* c : to_trim) {
+        trim_idle(*c);
+    }
     maybe_resume_listening();
+}
+
+// Claims up to kTrimBatch keep-alive connections idle for kTrimAfter or longer whose allocators still
+// hold free blocks. One look a second, O(idle connections); sooner while a batch was full.
+void EventChild::collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept
+{
+    if (now < next_trim_sweep_) {
+        return;
+    }
+    try {
+        out.reserve(kTrimBatch);
+        for (const auto& q : g.queues->ka) {
+            q->for_each_since(now - kTrimAfter, [&](TimeoutLink& l) {
+                Conn& c = Conn::from_link(l);
+                if (out.size() < kTrimBatch && !c.trimmed && ConnTable<Conn>::claim_waiting(c)) {
+                    c.trimmed = true;
+                    out.push_back(&c);
+                }
+            });
+        }
+    } catch (...) {
+        // out of memory: nothing claimed, nothing trimmed
+    }
+    next_trim_sweep_ = now + (out.size() == kTrimBatch ? Clock::duration(kTrimBatchGap) : Clock::duration(kTrimAfter));
+}
+
+// A claimed keep-alive connection (still in its queue): give its free blocks back and wait again. A
+// readiness event that came meanwhile found it claimed and was dropped; arming again reports it anew.
+void EventChild::trim_idle(Conn& conn) noexcept
+{
+    release_free_blocks(apr_pool_allocator_get(conn.p), ap_max_mem_free);
+    ConnTable<Conn>::begin_arming(conn);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.u64 = ConnTable<Conn>::event_key(conn);
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conn.fd, &ev) != 0) {
+        unqueue(conn);
+        std::uint64_t tag = conn.tag.load();
+        conn.tag.store(SlotTag::pack(SlotTag::generation(tag), SlotState::owned));
+        close_connection(conn);
+        return;
+    }
+    ConnTable<Conn>::finish_arming(conn);
 }
 
 void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept

@@ -4,6 +4,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/base/c_boundary.h"
@@ -125,7 +126,8 @@ bool EventChild::wait_for_io(Conn& conn, TimeoutQueue* q, std::uint32_t events, 
     {
         std::lock_guard lock(qmutex_);
         q->append(conn.link, since);
-        arm_timer_locked(q->next_expiry());
+        conn.trimmed = false;
+        arm_timer_locked(q->kind() == kKeepAlive ? std::min(q->next_expiry(), since + kTrimAfter) : q->next_expiry());
     }
     queued_[q->kind()].fetch_add(1, std::memory_order_relaxed);
     publish();

@@ -52,6 +52,12 @@ struct Conn {
 
     // Guarded by EventChild::qmutex_:
     TimeoutLink link;
+    bool trimmed = false;  // its allocator's free blocks were given back during this keep-alive wait
+
+    static Conn& from_link(TimeoutLink& l) noexcept
+    {
+        return *reinterpret_cast<Conn*>(reinterpret_cast<char*>(&l) - offsetof(Conn, link));
+    }
 };
 
 struct Timer {
@@ -60,6 +66,14 @@ struct Timer {
 };
 
 using Clock = std::chrono::steady_clock;
+
+// A connection idle in keep-alive this long gives its allocator's free blocks back (allocator_trim.h);
+// sooner, and a client between two requests would pay for mapping them again.
+inline constexpr auto kTrimAfter = std::chrono::seconds(1);
+// Trimming costs a few munmap calls per connection: at most this many per look, the next look soon after
+// while more are waiting, so that thousands of connections going idle at once do not stall a thread.
+inline constexpr std::size_t kTrimBatch = 256;
+inline constexpr auto kTrimBatchGap = std::chrono::milliseconds(50);
 
 class EventChild {
 public:
@@ -90,6 +104,8 @@ private:
     bool below_limit(bool self_idle) const noexcept;
     void arm_timer_locked(Clock::time_point when) noexcept;
     void rearm_timer_after_expiry_locked() noexcept;
+    void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
+    void trim_idle(Conn& conn) noexcept;
     void publish() noexcept;
     void wake_all() noexcept;
     void resume_suspended(int t, apr_thread_t* thd) noexcept;
@@ -137,6 +153,7 @@ private:
     std::mutex qmutex_;  // the timeout queues (g.queues), timers_, armed_, suspended_
     TimerHeap<Timer> timers_;
     Clock::time_point armed_ = Clock::time_point::max();
+    Clock::time_point next_trim_sweep_{};  // qmutex_
     std::vector<Conn*> suspended_;
 
     std::atomic<unsigned> queued_[kQueueKinds] = {};  // connections waiting in each kind of queue

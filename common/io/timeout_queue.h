@@ -72,6 +72,15 @@ public:
         return e;
     }
 
+    // Calls f(link) for each entry queued at or before `before`, oldest first. f must not change the queue.
+    template <typename F>
+    void for_each_since(Clock::time_point before, F&& f) const
+    {
+        for (TimeoutLink* e = head_; e != nullptr && e->since <= before; e = e->next) {
+            f(*e);
+        }
+    }
+
 private:
     Clock::duration timeout_;
     int kind_;

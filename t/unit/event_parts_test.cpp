@@ -96,6 +96,24 @@ TEST(TimeoutQueue, RemoveFromAnywhereAndOnlyFromItsQueue)
     CHECK(q.next_expiry() == t0 + 4s);
 }
 
+TEST(TimeoutQueue, ForEachSinceVisitsTheEntriesWaitingSinceThenOldestFirst)
+{
+    TimeoutQueue q(5s);
+    TimeoutLink a, b, c;
+    q.append(a, t0);
+    q.append(b, t0 + 1s);
+    q.append(c, t0 + 2s);
+    std::vector<TimeoutLink*> seen;
+    q.for_each_since(t0 + 1s, [&](TimeoutLink& e) { seen.push_back(&e); });
+    CHECK_EQUAL(2u, seen.size());
+    CHECK(seen[0] == &a);
+    CHECK(seen[1] == &b);
+    seen.clear();
+    q.for_each_since(t0 - 1s, [&](TimeoutLink& e) { seen.push_back(&e); });
+    CHECK_TRUE(seen.empty());
+    CHECK_EQUAL(3u, q.size());  // nothing removed
+}
+
 TEST_GROUP(TimerHeap){ TimerHeap<int>::Clock::time_point t0{}; };
 
 TEST(TimerHeap, PopsDueInOrderAndEqualTimesFifo)
