@@ -115,8 +115,10 @@ void EventChild::wake_all() noexcept
 // although it is not waiting in epoll right now.
 bool EventChild::below_limit(bool self_idle) const noexcept
 {
+    // Connections waiting for their request head hold no thread, like lingering ones: not counted.
     return config::below_connection_limit(open_.load(std::memory_order_relaxed),
-                                          lingering_.load(std::memory_order_relaxed),
+                                          lingering_.load(std::memory_order_relaxed) +
+                                              head_waiting_.load(std::memory_order_relaxed),
                                           idle_.load(std::memory_order_relaxed) + (self_idle ? 1u : 0u),
                                           off_at_limit_.load(), tpc_, g.async_factor);
 }
@@ -436,6 +438,13 @@ void EventChild::on_timer() noexcept
         shutdown_connection(*c);  // an idle keep-alive connection: a short lingering close
     }
     for (Conn* c : io_expired) {
+        if (c->head_wait) {
+            // The request head did not arrive within Timeout: closed without a thread having waited for it.
+            end_head_wait(*c);
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c->c,
+                          CXXLOGNO(90050) "request head incomplete after Timeout; closing the connection");
+            apr_table_setn(c->c->notes, "short-lingering-close", "1");
+        }
         lingering_close(*c);  // I/O or write completion timed out
     }
     for (Conn* c : linger_expired) {
@@ -476,18 +485,7 @@ void EventChild::collect_idle_to_trim_locked(Clock::time_point now, std::vector<
 void EventChild::trim_idle(Conn& conn) noexcept
 {
     release_free_blocks(apr_pool_allocator_get(conn.p), ap_max_mem_free);
-    ConnTable<Conn>::begin_arming(conn);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    ev.data.u64 = ConnTable<Conn>::event_key(conn);
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conn.fd, &ev) != 0) {
-        unqueue(conn);
-        std::uint64_t tag = conn.tag.load();
-        conn.tag.store(SlotTag::pack(SlotTag::generation(tag), SlotState::owned));
-        close_connection(conn);
-        return;
-    }
-    ConnTable<Conn>::finish_arming(conn);
+    rearm_waiting(conn, EPOLLIN | EPOLLRDHUP);
 }
 
 void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
@@ -508,12 +506,26 @@ void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
     if (conn == nullptr || !ConnTable<Conn>::claim_by_event(*conn, key)) {
         return;  // stale, or taken by the timeout thread
     }
+    if (conn->head_wait) {
+        // More of a request head (still queued, so its deadline runs from the first byte).
+        if (wait_for_head(*conn)) {
+            return;
+        }
+        end_head_wait(*conn);
+        unqueue(*conn);
+        process(*conn, t, thd);
+        return;
+    }
     unqueue(*conn);
     // Readable after a keep-alive or I/O wait: a request (or more of one) to process. Write completion
     // and lingering close carry on where they were.
     conn_state_e& state = conn->shared.pub.state;
+    const bool next_request = state == CONN_STATE_KEEPALIVE;
     if (state == CONN_STATE_KEEPALIVE || state == CONN_STATE_ASYNC_WAITIO) {
         state = CONN_STATE_PROCESSING;
+    }
+    if (next_request && wait_for_head(*conn)) {
+        return;
     }
     process(*conn, t, thd);
 }

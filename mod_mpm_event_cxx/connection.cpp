@@ -3,12 +3,14 @@
 // is suspended by a module, or is closed.
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
+#include "common/io/request_head.h"
 #include "common/scoreboard/scoreboard.h"
 #include "mod_mpm_event_cxx/runtime.h"
 
@@ -17,6 +19,12 @@ namespace {
 
 constexpr apr_interval_time_t kSecondsToLinger = apr_time_from_sec(2);
 constexpr std::size_t kLingerBufSize = 32 * 1024;
+// How much of a request head is looked at without a thread; a larger head is read by one.
+constexpr std::size_t kHeadPeek = 16 * 1024;
+// A request head waited for without a thread gets Timeout between bytes (as a blocking read would) and
+// this many Timeouts in all: a client trickling its head forever is closed (stock leaves that to
+// mod_reqtimeout, whose limits apply here once the head is complete and a thread reads it).
+constexpr int kHeadWaitLimit = 2;
 
 bool is_lingering(int state) noexcept
 {
@@ -48,6 +56,10 @@ apr_status_t EventChild::connection_cleanup(void* p) noexcept
         self->lingering_.fetch_sub(1);
     } else if (state == CONN_STATE_SUSPENDED && conn->in_suspended_list) {
         self->suspended_count_.fetch_sub(1);
+    }
+    if (conn->head_wait) {
+        conn->head_wait = false;
+        self->head_waiting_.fetch_sub(1);
     }
     self->open_.fetch_sub(1);
     return APR_SUCCESS;
@@ -217,6 +229,8 @@ void EventChild::new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_th
     conn->linger_started = false;
     conn->linger_counted = false;
     conn->in_suspended_list = false;
+    conn->head_wait = false;
+    conn->no_gate = false;
     conn->shared = ConnShared{};
     conn->shared.sc = &g.queues->main;
     conn->link = TimeoutLink{};
@@ -246,7 +260,120 @@ void EventChild::new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_th
     }
     conn->shared.pub.state = CONN_STATE_PROCESSING;
     conn->shared.pub.sense = CONN_SENSE_DEFAULT;
+    if (wait_for_head(*conn)) {
+        return;
+    }
     process(*conn, t, thd);
+}
+
+// Before a connection's next request is read (on a thread, blocking): if the bytes waiting on the socket
+// are the start of an HTTP/1 request head but not all of it, wait for the rest in the epoll set (in the
+// I/O queue, for the server's Timeout) and give the thread back. True if the connection now waits.
+bool EventChild::wait_for_head(Conn& conn) noexcept
+{
+    conn_rec* c = conn.c;
+    if (conn.no_gate || c->data_in_input_filters || c->clogging_input_filters) {
+        return false;
+    }
+    char buf[kHeadPeek];
+    ssize_t n = ::recv(conn.fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) {
+        // Nothing yet. A new connection goes to the modules as with stock (a protocol may speak first);
+        // one already waiting for its head was woken for nothing and waits on.
+        if (!(conn.head_wait && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+            return false;
+        }
+    } else {
+        if (n > 0 && static_cast<unsigned char>(buf[0]) == 0x16) {
+            conn.no_gate = true;  // a TLS handshake: mod_ssl's from here on
+            return false;
+        }
+        if (check_request_head(std::string_view(buf, static_cast<std::size_t>(n)), sizeof buf) !=
+            HeadCheck::incomplete) {
+            return false;
+        }
+    }
+    const std::size_t seen = n > 0 ? static_cast<std::size_t>(n) : 0;
+    const Clock::time_point now = Clock::now();
+    TimeoutQueue* q = conn.shared.sc->io;
+    if (conn.head_wait) {
+        if (seen <= conn.head_seen) {
+            // Woken without a new byte (SO_RCVLOWAT below): the client shut down or the socket failed.
+            // The modules see that at once on their first read.
+            return false;
+        }
+        if (now - conn.head_since >= kHeadWaitLimit * q->timeout()) {
+            // Progress, but too slow in all (a slowloris trickle): closed, as mod_reqtimeout would.
+            end_head_wait(conn);
+            unqueue(conn);
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c,
+                          CXXLOGNO(90051) "request head still incomplete after %d x Timeout; closing the "
+                                          "connection", kHeadWaitLimit);
+            apr_table_setn(c->notes, "short-lingering-close", "1");
+            linger_now(conn);
+            return true;
+        }
+        // Progress: Timeout starts again, as it does for each read of a blocking thread.
+        conn.head_seen = seen;
+        wake_after(conn, seen);
+        unqueue(conn);
+        wait_for_io(conn, q, EPOLLIN | EPOLLRDHUP, now);
+        return true;
+    }
+    conn.head_wait = true;
+    conn.head_since = now;
+    conn.head_seen = seen;
+    wake_after(conn, seen);
+    head_waiting_.fetch_add(1, std::memory_order_relaxed);
+    if (!conn.suspended) {
+        notify_suspend(conn);  // a new connection: off this thread's scoreboard entry
+    }
+    wait_for_io(conn, q, EPOLLIN | EPOLLRDHUP, now);
+    return true;
+}
+
+void EventChild::linger_now(Conn& conn) noexcept
+{
+    conn.shared.pub.state = CONN_STATE_LINGER;
+    lingering_close(conn);
+}
+
+void EventChild::end_head_wait(Conn& conn) noexcept
+{
+    if (conn.head_wait) {
+        conn.head_wait = false;
+        head_waiting_.fetch_sub(1, std::memory_order_relaxed);
+        wake_after(conn, 0);
+    }
+}
+
+// The bytes already peeked stay in the socket, so a level-triggered EPOLLIN would fire again at once:
+// SO_RCVLOWAT makes the socket readable only once more than `seen` bytes are there (a shutdown or an
+// error still wakes it). Back to the default (1) before anything reads the socket.
+void EventChild::wake_after(Conn& conn, std::size_t seen) noexcept
+{
+    int lowat = static_cast<int>(seen) + 1;
+    ::setsockopt(conn.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+}
+
+// A claimed connection that is still in its timeout queue waits again for `events`. False if arming
+// failed (the connection was closed).
+bool EventChild::rearm_waiting(Conn& conn, std::uint32_t events) noexcept
+{
+    ConnTable<Conn>::begin_arming(conn);
+    epoll_event ev{};
+    ev.events = events | EPOLLONESHOT;
+    ev.data.u64 = ConnTable<Conn>::event_key(conn);
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conn.fd, &ev) != 0) {
+        unqueue(conn);
+        end_head_wait(conn);
+        std::uint64_t tag = conn.tag.load();
+        conn.tag.store(SlotTag::pack(SlotTag::generation(tag), SlotState::owned));
+        close_connection(conn);
+        return false;
+    }
+    ConnTable<Conn>::finish_arming(conn);
+    return true;
 }
 
 void EventChild::process(Conn& conn, int t, apr_thread_t* thd) noexcept

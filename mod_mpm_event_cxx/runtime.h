@@ -48,7 +48,11 @@ struct Conn {
     bool linger_started = false;
     bool linger_counted = false;  // counted in lingering_ already
     bool in_suspended_list = false;
+    bool head_wait = false;  // waiting (queued, armed) for the rest of its request head, without a thread
+    bool no_gate = false;    // TLS: its bytes cannot be judged (request_head.h)
     std::chrono::steady_clock::time_point linger_since{};
+    std::chrono::steady_clock::time_point head_since{};  // when the head wait began
+    std::size_t head_seen = 0;                           // bytes of the head seen at the last look
 
     // Guarded by EventChild::qmutex_:
     TimeoutLink link;
@@ -106,6 +110,11 @@ private:
     void rearm_timer_after_expiry_locked() noexcept;
     void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
     void trim_idle(Conn& conn) noexcept;
+    bool wait_for_head(Conn& conn) noexcept;
+    void linger_now(Conn& conn) noexcept;
+    void end_head_wait(Conn& conn) noexcept;
+    void wake_after(Conn& conn, std::size_t seen) noexcept;
+    bool rearm_waiting(Conn& conn, std::uint32_t events) noexcept;
     void publish() noexcept;
     void wake_all() noexcept;
     void resume_suspended(int t, apr_thread_t* thd) noexcept;
@@ -158,6 +167,7 @@ private:
 
     std::atomic<unsigned> queued_[kQueueKinds] = {};  // connections waiting in each kind of queue
     std::atomic<unsigned> open_{0};       // open primary connections
+    std::atomic<unsigned> head_waiting_{0};  // ... of which waiting for their request head
     std::atomic<unsigned> lingering_{0};  // ... of which in lingering close
     std::atomic<unsigned> suspended_count_{0};
     std::atomic<unsigned> idle_{0};       // threads waiting in epoll_wait

@@ -25,6 +25,7 @@
 #include "common/scoreboard/scoreboard.h"
 #include "common/threads/active_sockets.h"
 #include "common/threads/pool_stack.h"
+#include "common/threads/thread_exit.h"
 #include "common/threads/worker_threads.h"
 #include "common/threads/work_queue.h"
 #include "mod_mpm_worker_cxx/worker.h"
@@ -99,7 +100,7 @@ private:
 void* APR_THREAD_FUNC listener_entry(apr_thread_t* thd, void* p)
 {
     c_boundary_void("listener thread", [&] { static_cast<WorkerChild*>(p)->listener_loop(); });
-    apr_thread_exit(thd, APR_SUCCESS);
+    exit_thread(thd);
     return nullptr;
 }
 

@@ -3,6 +3,7 @@
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
 #include "common/scoreboard/scoreboard.h"
+#include "common/threads/thread_exit.h"
 
 namespace mpmcxx {
 
@@ -41,7 +42,7 @@ void* APR_THREAD_FUNC WorkerThreads::trampoline(apr_thread_t* thread, void* p)
     WorkerThreads* self = arg->self;
     c_boundary_void("worker thread", [&] { self->body_(self->owner_, arg->worker, thread); });
     self->live_.fetch_sub(1, std::memory_order_acq_rel);
-    apr_thread_exit(thread, APR_SUCCESS);
+    exit_thread(thread);
     return nullptr;
 }
 

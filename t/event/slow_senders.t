@@ -3,7 +3,9 @@
 #
 # What httpd 2.4 promises here, stock event included: a request is read by a
 # thread, blocking, with Timeout per read (an event MPM only waits without a
-# thread between requests and while writing). So:
+# thread between requests and while writing). event_cxx also waits for the
+# rest of an incomplete request head without a thread (Timeout between bytes,
+# docs/event.md), so its bounds below are met with threads to spare. So:
 #  1. 4 clients trickling their request (a byte every 50 ms, fewer clients
 #     than threads): new clients are still answered within 1 s meanwhile, and
 #     the trickling clients get their response.

@@ -62,7 +62,8 @@ for my $how ('SIGTERM', '-k stop') {
     $srv->cleanup;
 }
 
-# Workers blocked reading half requests (Timeout 30): SIGTERM ends everything
+# Workers blocked reading half requests (Timeout 30; event_cxx holds them
+# without a thread): SIGTERM ends everything
 # within a few seconds (stock worker closes the sockets its workers use; stock
 # event does not, its children are only SIGKILLed after ~9 s: TODO there),
 # and the clients see their connections closed without a response.
@@ -73,12 +74,14 @@ for my $how ('SIGTERM', '-k stop') {
     print $_ "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: " for @socks;
     is(scalar @socks, 6, '6 connections sent half a request');
     # wait until the server is reading them (BusyWorkers counts the status
-    # request too)
+    # request too); event_cxx waits for the rest of a request head without a
+    # thread (docs/event.md): there the server holds them as connections
+    my $holds_threads = !(kind() eq 'event' && is_cxx());
     my $reading = MpmCxx::Server::wait_until(5, sub {
         my $st = $srv->status;
-        $st && $st->{BusyWorkers} >= 7;
+        $st && ($holds_threads ? $st->{BusyWorkers} >= 7 : ($st->{ConnsTotal} // 0) >= 6);
     }, 0.1);
-    ok($reading, 'workers are busy reading them');
+    ok($reading, $holds_threads ? 'workers are busy reading them' : 'the server holds them, waiting for the rest');
     my $t0 = time;
     $srv->signal('TERM');
     my $gone = $srv->wait_gone(14);
