@@ -240,7 +240,7 @@ void EventChild::maybe_resume_listening() noexcept
 
 void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept
 {
-    if (stopping() != ChildStop::none || which >= listeners_.size()) {
+    if (stopping() != ChildStop::none) {
         return;
     }
     if (!below_limit(true)) {
@@ -264,12 +264,21 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         return;
     }
     apr_socket_t* sock = nullptr;
-    switch (accept_connection(listeners_[which], p, &sock)) {
-    case AcceptOutcome::accepted: {
+    AcceptOutcome outcome = AcceptOutcome::gone;
+    {
+        // Under the lock: a graceful stop closes the listeners (begin_stop), and accept() must not meet a
+        // listener being closed (or a descriptor number already reused). A non-blocking accept is brief.
         std::lock_guard lock(listen_mutex_);
-        shortage_.succeeded();
-        break;
+        if (which < listeners_.size()) {
+            outcome = accept_connection(listeners_[which], p, &sock);
+        }
+        if (outcome == AcceptOutcome::accepted) {
+            shortage_.succeeded();
+        }
     }
+    switch (outcome) {
+    case AcceptOutcome::accepted:
+        break;
     case AcceptOutcome::retry:
         unreserve();
         pools_.give_back(p);
@@ -382,12 +391,16 @@ void EventChild::publish() noexcept
     if (ps.pid != my_pid_) {
         return;  // the slot is shared with a newer child, whose record this is now
     }
-    ps.connections = open_.load(std::memory_order_relaxed);
-    ps.keep_alive = queued_[kKeepAlive].load(std::memory_order_relaxed);
-    ps.write_completion = queued_[kWriteCompletion].load(std::memory_order_relaxed);
-    ps.wait_io = queued_[kWaitIo].load(std::memory_order_relaxed);
-    ps.lingering_close = lingering_.load(std::memory_order_relaxed);
-    ps.suspended = suspended_count_.load(std::memory_order_relaxed);
+    // Several threads publish at once: relaxed atomic stores (mod_status reads them from other processes).
+    auto put = [](apr_uint32_t& field, unsigned v) {
+        std::atomic_ref<apr_uint32_t>(field).store(v, std::memory_order_relaxed);
+    };
+    put(ps.connections, open_.load(std::memory_order_relaxed));
+    put(ps.keep_alive, queued_[kKeepAlive].load(std::memory_order_relaxed));
+    put(ps.write_completion, queued_[kWriteCompletion].load(std::memory_order_relaxed));
+    put(ps.wait_io, queued_[kWaitIo].load(std::memory_order_relaxed));
+    put(ps.lingering_close, lingering_.load(std::memory_order_relaxed));
+    put(ps.suspended, suspended_count_.load(std::memory_order_relaxed));
 }
 
 void EventChild::on_timer() noexcept
