@@ -143,14 +143,14 @@ bool EventChild::wait_for_io(Conn& conn, TimeoutQueue* q, std::uint32_t events, 
     }
     queued_[q->kind()].fetch_add(1, std::memory_order_relaxed);
     publish();
-    ConnTable<Conn>::begin_arming(conn);
+    // Everything the connection needs is written before it is armed: from the moment epoll_ctl succeeds,
+    // another thread may own it.
+    const int op = conn.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    conn.registered = true;
+    const std::uint64_t armed = ConnTable<Conn>::begin_arming(conn);
     epoll_event ev{};
     ev.events = events | EPOLLONESHOT;
     ev.data.u64 = ConnTable<Conn>::event_key(conn);
-    int op = conn.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    // Everything the connection needs is written before it is armed: from the moment epoll_ctl succeeds,
-    // another thread may own it.
-    conn.registered = true;
     int rc = ::epoll_ctl(epoll_.get(), op, conn.fd, &ev);
     if (rc != 0) {
         int err = errno;
@@ -163,7 +163,7 @@ bool EventChild::wait_for_io(Conn& conn, TimeoutQueue* q, std::uint32_t events, 
         close_connection(conn);
         return false;
     }
-    ConnTable<Conn>::finish_arming(conn);  // false: a readiness event already took it; fine either way
+    ConnTable<Conn>::finish_arming(conn, armed);  // false: a readiness event already took it; fine either way
     return true;
 }
 
@@ -360,7 +360,7 @@ void EventChild::wake_after(Conn& conn, std::size_t seen) noexcept
 // failed (the connection was closed).
 bool EventChild::rearm_waiting(Conn& conn, std::uint32_t events) noexcept
 {
-    ConnTable<Conn>::begin_arming(conn);
+    const std::uint64_t armed = ConnTable<Conn>::begin_arming(conn);
     epoll_event ev{};
     ev.events = events | EPOLLONESHOT;
     ev.data.u64 = ConnTable<Conn>::event_key(conn);
@@ -372,7 +372,7 @@ bool EventChild::rearm_waiting(Conn& conn, std::uint32_t events) noexcept
         close_connection(conn);
         return false;
     }
-    ConnTable<Conn>::finish_arming(conn);
+    ConnTable<Conn>::finish_arming(conn, armed);
     return true;
 }
 

@@ -110,14 +110,23 @@ public:
     static std::uint32_t key_index(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key >> 32); }
     static std::uint32_t key_generation(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key); }
 
-    // Owner: about to arm (call before epoll_ctl).
-    static void begin_arming(T& s) noexcept { set_state(s, SlotState::arming); }
-    // Owner: armed. False if a readiness event claimed it meanwhile (the owner must not touch it again).
-    static bool finish_arming(T& s) noexcept
+    // Owner: about to arm (call before epoll_ctl, and take the event key after it). Every arming gets a
+    // generation of its own: otherwise, once a readiness event has taken the slot from an arming thread
+    // that has not reached finish_arming yet, and the new owner arms it again, the first thread's
+    // finish_arming would complete the second arming (same generation, same state) and the slot would
+    // read WAITING before it is armed: the timeout thread could then close it under the arming thread.
+    // Returns the arming's token for finish_arming.
+    static std::uint64_t begin_arming(T& s) noexcept
     {
-        std::uint64_t gen = SlotTag::generation(s.tag.load(std::memory_order_relaxed));
-        std::uint64_t expected = SlotTag::pack(gen, SlotState::arming);
-        return s.tag.compare_exchange_strong(expected, SlotTag::pack(gen, SlotState::waiting),
+        std::uint64_t gen = SlotTag::generation(s.tag.load(std::memory_order_relaxed)) + 1;
+        std::uint64_t armed = SlotTag::pack(gen, SlotState::arming);
+        s.tag.store(armed, std::memory_order_release);
+        return armed;
+    }
+    // Owner: armed. False if a readiness event claimed it meanwhile (the owner must not touch it again).
+    static bool finish_arming(T& s, std::uint64_t armed) noexcept
+    {
+        return s.tag.compare_exchange_strong(armed, SlotTag::pack(SlotTag::generation(armed), SlotState::waiting),
                                              std::memory_order_acq_rel);
     }
     // Owner: waiting without being armed in epoll (a suspended connection).

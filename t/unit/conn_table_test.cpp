@@ -39,14 +39,14 @@ TEST(ConnTable, AcquireGivesOwnedSlotsAndReleaseRecyclesWithANewGeneration)
 TEST(ConnTable, StaleEventsAreIgnored)
 {
     Slot* a = t.acquire();
+    std::uint64_t armed = Table::begin_arming(*a);
     std::uint64_t old_key = Table::event_key(*a);
-    Table::begin_arming(*a);
-    CHECK_TRUE(Table::finish_arming(*a));
+    CHECK_TRUE(Table::finish_arming(*a, armed));
     CHECK_TRUE(Table::claim_by_event(*a, old_key));
     t.release(*a);
     Slot* b = t.acquire();  // same slot, new connection
-    Table::begin_arming(*b);
-    CHECK_TRUE(Table::finish_arming(*b));
+    armed = Table::begin_arming(*b);
+    CHECK_TRUE(Table::finish_arming(*b, armed));
     CHECK_FALSE(Table::claim_by_event(*b, old_key));  // the old connection's late event
     CHECK_TRUE(Table::claim_by_event(*b, Table::event_key(*b)));
 }
@@ -54,12 +54,29 @@ TEST(ConnTable, StaleEventsAreIgnored)
 TEST(ConnTable, EventWinsWhileArmingTimeoutDoesNot)
 {
     Slot* a = t.acquire();
+    std::uint64_t armed = Table::begin_arming(*a);
     std::uint64_t key = Table::event_key(*a);
-    Table::begin_arming(*a);
     CHECK_FALSE(Table::claim_waiting(*a));     // the timeout thread leaves it alone
     CHECK_TRUE(Table::claim_by_event(*a, key));  // the readiness event may take it
-    CHECK_FALSE(Table::finish_arming(*a));     // the arming thread learns it lost it
+    CHECK_FALSE(Table::finish_arming(*a, armed));  // the arming thread learns it lost it
     CHECK(Table::state(*a) == SlotState::owned);
+}
+
+// The race that let the timeout thread close a connection while it was being armed: the first arming
+// thread is slow to finish, the event's thread has already armed the slot again.
+TEST(ConnTable, ALateFinishCannotCompleteALaterArming)
+{
+    Slot* a = t.acquire();
+    std::uint64_t first = Table::begin_arming(*a);
+    CHECK_TRUE(Table::claim_by_event(*a, Table::event_key(*a)));  // the event takes it mid-arming
+    std::uint64_t second = Table::begin_arming(*a);                // the new owner arms it again
+    std::uint64_t key2 = Table::event_key(*a);
+    CHECK_FALSE(Table::finish_arming(*a, first));                  // the first thread, late: no effect
+    CHECK(Table::state(*a) == SlotState::arming);
+    CHECK_FALSE(Table::claim_waiting(*a));                         // so the timeout thread keeps off
+    CHECK_FALSE(Table::claim_by_event(*a, Table::event_key(*a) - 1));  // the first arming's events are stale
+    CHECK_TRUE(Table::finish_arming(*a, second));
+    CHECK_TRUE(Table::claim_by_event(*a, key2));
 }
 
 TEST(ConnTable, ExactlyOneClaimantWins)
@@ -68,8 +85,8 @@ TEST(ConnTable, ExactlyOneClaimantWins)
     std::atomic<int> event_wins{0}, timeout_wins{0};
     Slot* a = t.acquire();
     for (int i = 0; i < kRounds; ++i) {
-        Table::begin_arming(*a);
-        CHECK_TRUE(Table::finish_arming(*a));
+        std::uint64_t armed = Table::begin_arming(*a);
+        CHECK_TRUE(Table::finish_arming(*a, armed));
         std::uint64_t key = Table::event_key(*a);
         std::atomic<int> wins{0};
         std::thread ev([&] {
