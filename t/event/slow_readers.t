@@ -23,11 +23,12 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
+our $TODO;
 use Time::HiRes qw(time sleep);
 use IO::Select;
 use Errno qw(EAGAIN EINTR);
 use Digest::MD5 qw(md5_hex);
-use MpmCxx::Env qw(kind t_dir);
+use MpmCxx::Env qw(kind is_cxx t_dir);
 use MpmCxx::Server;
 use MpmCxx::Load;
 use MpmCxx::Conn qw(non_reader timed_get median);
@@ -102,7 +103,13 @@ cmp_ok($max, '<', 1000, sprintf('each within 1 s (max %.0f ms, median %.1f ms)',
 my $res = MpmCxx::Load->run(port => $srv->port, clients => 3, keepalive => 1, duration => 2,
                             path => '/small.txt', expect_length => 1024, request_timeout => 5);
 note('load beside the non-readers: ' . MpmCxx::Load::summary($res));
-is($res->{failed}, 0, '3 concurrent keep-alive clients for 2 s: no failure');
+{
+    # stock event closes the keep-alive connections of a process whenever it finds no idle worker for
+    # a ready one (t/diff/busy_keepalive.t); beside the blocked non-readers that happens now and then
+    local $TODO = (kind() eq 'event' && !is_cxx())
+        ? 'stock event closes keep-alive connections when its workers are busy (seen 1 run in many)' : undef;
+    is($res->{failed}, 0, '3 concurrent keep-alive clients for 2 s: no failure');
+}
 cmp_ok($res->{ok}, '>', 100, "... and they were served ($res->{ok} responses)");
 
 # now read: every response complete and intact

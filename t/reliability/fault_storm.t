@@ -178,8 +178,14 @@ my $fill_time = time - $t1;
 is($started, $c->{mrw} - 1, sprintf('%d slow requests all in service at once (%.1fs to fill)',
                                     $c->{mrw} - 1, $fill_time));
 $st = $srv->status;
-is($st && $st->{BusyWorkers}, $c->{mrw}, "BusyWorkers reaches MaxRequestWorkers ($c->{mrw})")
-    or diag($st ? "busy $st->{BusyWorkers} idle $st->{IdleWorkers}: $st->{Scoreboard}" : 'no status');
+{
+    # stock event once showed 7 of the 19 requests in service as busy right after the storm (the others
+    # ran in children its scoreboard did not show yet): TODO there
+    local $TODO = (kind() eq 'event' && !is_cxx())
+        ? 'stock event\'s scoreboard may lag behind its children right after a kill storm' : undef;
+    is($st && $st->{BusyWorkers}, $c->{mrw}, "BusyWorkers reaches MaxRequestWorkers ($c->{mrw})")
+        or diag($st ? "busy $st->{BusyWorkers} idle $st->{IdleWorkers}: $st->{Scoreboard}" : 'no status');
+}
 my $done = grep { my $r = $_->finish(15); $r->{status} == 200 && $r->{body} =~ /done/ } @slow;
 is($done, $c->{mrw} - 1, 'all slow requests completed');
 
