@@ -256,10 +256,9 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         set_listening(false);
         return;
     }
-    auto unreserve = [&] { budget_.give_back(); };
     apr_pool_t* p = pools_.take();
     if (p == nullptr) {
-        unreserve();
+        budget_.give_back();
         set_listening(false);
         return;
     }
@@ -280,11 +279,11 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     case AcceptOutcome::accepted:
         break;
     case AcceptOutcome::retry:
-        unreserve();
+        budget_.give_back();
         pools_.give_back(p);
         return;
     case AcceptOutcome::shortage: {
-        unreserve();
+        budget_.give_back();
         pools_.give_back(p);
         bool first = false;
         {
@@ -306,11 +305,11 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         return;
     }
     case AcceptOutcome::gone:
-        unreserve();
+        budget_.give_back();
         pools_.give_back(p);
         return;
     case AcceptOutcome::sick:
-        unreserve();
+        budget_.give_back();
         pools_.give_back(p);
         sick_ = true;
         stop_.request(ChildStop::graceful);
@@ -456,7 +455,8 @@ void EventChild::on_timer() noexcept
             end_head_wait(*c);
             ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c->c,
                           CXXLOGNO(90050) "request head incomplete after Timeout; closing the connection");
-            apr_table_setn(c->c->notes, "short-lingering-close", "1");
+            shutdown_connection(*c);  // a short lingering close
+            continue;
         }
         lingering_close(*c);  // I/O or write completion timed out
     }
@@ -498,7 +498,7 @@ void EventChild::collect_idle_to_trim_locked(Clock::time_point now, std::vector<
 void EventChild::trim_idle(Conn& conn) noexcept
 {
     release_free_blocks(apr_pool_allocator_get(conn.p), ap_max_mem_free);
-    rearm_waiting(conn, EPOLLIN | EPOLLRDHUP);
+    arm(conn, EPOLL_CTL_MOD, EPOLLIN | EPOLLRDHUP);
 }
 
 void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept

@@ -147,14 +147,19 @@ bool EventChild::wait_for_io(Conn& conn, TimeoutQueue* q, std::uint32_t events, 
     // another thread may own it.
     const int op = conn.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     conn.registered = true;
+    return arm(conn, op, events);
+}
+
+// Arms a queued connection for `events`; it is no longer ours afterwards. False if epoll_ctl failed: the
+// connection (still ours, an unarmed descriptor cannot fire) is then taken out of its queue and closed.
+bool EventChild::arm(Conn& conn, int op, std::uint32_t events) noexcept
+{
     const std::uint64_t armed = ConnTable<Conn>::begin_arming(conn);
     epoll_event ev{};
     ev.events = events | EPOLLONESHOT;
     ev.data.u64 = ConnTable<Conn>::event_key(conn);
-    int rc = ::epoll_ctl(epoll_.get(), op, conn.fd, &ev);
-    if (rc != 0) {
+    if (::epoll_ctl(epoll_.get(), op, conn.fd, &ev) != 0) {
         int err = errno;
-        // Still ours (an unarmed descriptor cannot fire): undo and close.
         unqueue(conn);
         ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(err), ap_server_conf,
                      CXXLOGNO(03093) "process_socket: epoll_ctl failure; closing the connection");
@@ -309,8 +314,7 @@ bool EventChild::wait_for_head(Conn& conn) noexcept
             ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c,
                           CXXLOGNO(90051) "request head still incomplete after %d x Timeout; closing the "
                                           "connection", kHeadWaitLimit);
-            apr_table_setn(c->notes, "short-lingering-close", "1");
-            linger_now(conn);
+            shutdown_connection(conn);
             return true;
         }
         // Progress: Timeout starts again, as it does for each read of a blocking thread.
@@ -332,12 +336,6 @@ bool EventChild::wait_for_head(Conn& conn) noexcept
     return true;
 }
 
-void EventChild::linger_now(Conn& conn) noexcept
-{
-    conn.shared.pub.state = CONN_STATE_LINGER;
-    lingering_close(conn);
-}
-
 void EventChild::end_head_wait(Conn& conn) noexcept
 {
     if (conn.head_wait) {
@@ -356,25 +354,6 @@ void EventChild::wake_after(Conn& conn, std::size_t seen) noexcept
     ::setsockopt(conn.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
 }
 
-// A claimed connection that is still in its timeout queue waits again for `events`. False if arming
-// failed (the connection was closed).
-bool EventChild::rearm_waiting(Conn& conn, std::uint32_t events) noexcept
-{
-    const std::uint64_t armed = ConnTable<Conn>::begin_arming(conn);
-    epoll_event ev{};
-    ev.events = events | EPOLLONESHOT;
-    ev.data.u64 = ConnTable<Conn>::event_key(conn);
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conn.fd, &ev) != 0) {
-        unqueue(conn);
-        end_head_wait(conn);
-        std::uint64_t tag = conn.tag.load();
-        conn.tag.store(SlotTag::pack(SlotTag::generation(tag), SlotState::owned));
-        close_connection(conn);
-        return false;
-    }
-    ConnTable<Conn>::finish_arming(conn, armed);
-    return true;
-}
 
 void EventChild::process(Conn& conn, int t, apr_thread_t* thd) noexcept
 {

@@ -111,10 +111,9 @@ private:
     void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
     void trim_idle(Conn& conn) noexcept;
     bool wait_for_head(Conn& conn) noexcept;
-    void linger_now(Conn& conn) noexcept;
     void end_head_wait(Conn& conn) noexcept;
     void wake_after(Conn& conn, std::size_t seen) noexcept;
-    bool rearm_waiting(Conn& conn, std::uint32_t events) noexcept;
+    bool arm(Conn& conn, int op, std::uint32_t events) noexcept;
     void publish() noexcept;
     void wake_all() noexcept;
     void resume_suspended(int t, apr_thread_t* thd) noexcept;
