@@ -120,7 +120,8 @@ bool EventChild::below_limit(bool self_idle) const noexcept
                                           lingering_.load(std::memory_order_relaxed) +
                                               head_waiting_.load(std::memory_order_relaxed),
                                           idle_.load(std::memory_order_relaxed) + (self_idle ? 1u : 0u),
-                                          off_at_limit_.load(), tpc_, g.async_factor);
+                                          static_cast<unsigned>(workers_.live()), off_at_limit_.load(), tpc_,
+                                          g.async_factor);
 }
 
 void EventChild::set_listening(bool on) noexcept

@@ -39,8 +39,8 @@ std::string async_factor_error(std::string_view text)
     return msg;
 }
 
-bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, bool listeners_disabled,
-                            int threads_per_child, double factor) noexcept
+bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, unsigned workers,
+                            bool listeners_disabled, int threads_per_child, double factor) noexcept
 {
     if (idle_workers == 0) {
         return false;
@@ -48,7 +48,8 @@ bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_wor
     if (open <= lingering) {
         return true;
     }
-    double idle = static_cast<double>(idle_workers) - (listeners_disabled ? 1.0 : 0.0);
+    const bool hysteresis = listeners_disabled && idle_workers < workers;
+    double idle = static_cast<double>(idle_workers) - (hysteresis ? 1.0 : 0.0);
     if (idle < 0) {
         idle = 0;
     }

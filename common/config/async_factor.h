@@ -18,10 +18,14 @@ std::optional<double> parse_async_factor(std::string_view text) noexcept;
 std::string async_factor_error(std::string_view text);
 
 // Whether a child may accept another connection: at least one worker idle, and
-//   (open - lingering) < threads_per_child + (idle - (listeners already disabled ? 1 : 0)) * factor
-// (the -1 while disabled is stock's hysteresis against flip-flopping).
-bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, bool listeners_disabled,
-                            int threads_per_child, double factor) noexcept;
+//   (open - lingering) < threads_per_child + (idle - (hysteresis ? 1 : 0)) * factor
+// The -1 is stock's hysteresis against flip-flopping: listeners disabled at the limit come back only
+// once there is room for a little more than one connection. It applies only while some of the
+// `workers` running are busy: each of them re-checks when it becomes idle. With every worker idle no
+// such re-check is coming, and the hysteresis would keep a child with room closed until a connection
+// ends (stock behaves so: seconds of waiting, up to KeepAliveTimeout, for nothing).
+bool below_connection_limit(unsigned open, unsigned lingering, unsigned idle_workers, unsigned workers,
+                            bool listeners_disabled, int threads_per_child, double factor) noexcept;
 
 // What a child knows of a sibling that takes connections from the same listeners (its scoreboard slot).
 struct PeerLoad {

@@ -28,18 +28,28 @@ TEST(AsyncFactor, ParsesPositiveDecimalsAndFloorsAtOne)
 TEST(AsyncFactor, FractionalFactorCounts)
 {
     // 25 threads, 10 idle: stock with 1.5 allows 25 + 10*1 = 35; ours 25 + 10*1.5 = 40.
-    CHECK_TRUE(config::below_connection_limit(39, 0, 10, false, 25, 1.5));
-    CHECK_FALSE(config::below_connection_limit(40, 0, 10, false, 25, 1.5));
-    CHECK_FALSE(config::below_connection_limit(35, 0, 10, false, 25, 1.0));
+    CHECK_TRUE(config::below_connection_limit(39, 0, 10, 25, false, 25, 1.5));
+    CHECK_FALSE(config::below_connection_limit(40, 0, 10, 25, false, 25, 1.5));
+    CHECK_FALSE(config::below_connection_limit(35, 0, 10, 25, false, 25, 1.0));
 }
 
 TEST(AsyncFactor, LingeringConnectionsDoNotCountAndNoIdleWorkerMeansNo)
 {
-    CHECK_TRUE(config::below_connection_limit(100, 80, 1, false, 25, 2));
-    CHECK_FALSE(config::below_connection_limit(1, 0, 0, false, 25, 2));
+    CHECK_TRUE(config::below_connection_limit(100, 80, 1, 25, false, 25, 2));
+    CHECK_FALSE(config::below_connection_limit(1, 0, 0, 25, false, 25, 2));
     // hysteresis: with listeners already disabled one idle worker less counts
-    CHECK_TRUE(config::below_connection_limit(28, 0, 2, false, 25, 2));
-    CHECK_FALSE(config::below_connection_limit(28, 0, 2, true, 25, 2));
+    CHECK_TRUE(config::below_connection_limit(28, 0, 2, 25, false, 25, 2));
+    CHECK_FALSE(config::below_connection_limit(28, 0, 2, 25, true, 25, 2));
+}
+
+TEST(AsyncFactor, NoHysteresisOnceEveryWorkerIsIdle)
+{
+    // 4 threads, factor 1.5: the limit is 10. Listeners went off at 9 open while a thread was still busy
+    // (4 + 3 * 1.5 = 8.5); once all 4 are idle no thread will re-check later, so room for the 10th counts.
+    CHECK_FALSE(config::below_connection_limit(9, 0, 3, 4, true, 4, 1.5));
+    CHECK_FALSE(config::below_connection_limit(9, 0, 4, 5, true, 4, 1.5));
+    CHECK_TRUE(config::below_connection_limit(9, 0, 4, 4, true, 4, 1.5));
+    CHECK_FALSE(config::below_connection_limit(10, 0, 4, 4, true, 4, 1.5));
 }
 
 TEST(AsyncFactor, LeavesNewConnectionsToLessLoadedSiblings)
