@@ -27,6 +27,16 @@ count() {  # count PART PASSED FAILED
     failed=$((failed + $3))
 }
 
+count_summary() {  # count_summary PART LOG WHAT: from the "N passed, N failed" line that ends LOG
+    local last
+    last=$(tail -1 "$2")
+    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        count "$1" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+    else
+        echo "   (no summary line; $3 did not finish)"; count "$1" 0 1
+    fi
+}
+
 # --- unit tests -------------------------------------------------------------------------------------
 unit_bin="$top/build/unit/unit-tests${SAN:+-$SAN}"
 if [ -x "$unit_bin" ]; then
@@ -70,12 +80,7 @@ for mpm in $TEST_MPMS; do
     echo "== integration $mpm (log: $logs/integration-$mpm.log)"
     MPMCXX_MODULES="$top/build/$(san_subdir)modules" "$top/t/run-integration" "$mpm" $TEST_DIRS 2>&1 | tee "$logs/integration-$mpm.log" \
         | grep -E '^(t/.*(ok|FAILED|skipped|Failed)|Failed|Files=|Result:|not ok)' 
-    last=$(tail -1 "$logs/integration-$mpm.log")
-    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        count "integration $mpm" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
-    else
-        echo "   (no summary line; the suite did not finish)"; count "integration $mpm" 0 1
-    fi
+    count_summary "integration $mpm" "$logs/integration-$mpm.log" "the suite"
 done
 
 # --- the Debian package on Debian's own apache2 setup -----------------------------------------------
@@ -88,13 +93,8 @@ if [ "$PACKAGE_TEST" = yes ]; then
     echo "== package (log: $logs/package.log)"
     timeout 1200 "$top/t/package/run" > "$logs/package.log" 2>&1
     grep -E '^(not ok|#   )' "$logs/package.log" | head -40
-    last=$(tail -1 "$logs/package.log")
-    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        count "package" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
-    else
-        tail -20 "$logs/package.log"
-        echo "   (no summary line; the package test did not finish)"; count "package" 0 1
-    fi
+    tail -1 "$logs/package.log" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' || tail -20 "$logs/package.log"
+    count_summary "package" "$logs/package.log" "the package test"
 fi
 
 if [ -n "$SAN" ]; then

@@ -10,6 +10,7 @@
 
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
+#include "common/base/tsan_ignore.h"
 #include "common/io/request_head.h"
 #include "common/scoreboard/scoreboard.h"
 #include "mod_mpm_event_cxx/runtime.h"
@@ -158,8 +159,14 @@ bool EventChild::arm(Conn& conn, int op, std::uint32_t events) noexcept
     epoll_event ev{};
     ev.events = events | EPOLLONESHOT;
     ev.data.u64 = ConnTable<Conn>::event_key(conn);
-    if (::epoll_ctl(epoll_.get(), op, conn.fd, &ev) != 0) {
-        int err = errno;
+    int rc = 0;
+    int err = 0;
+    {
+        [[maybe_unused]] TsanIgnoreScope kernel_ordered;  // see tsan_ignore.h
+        rc = ::epoll_ctl(epoll_.get(), op, conn.fd, &ev);
+        err = errno;
+    }
+    if (rc != 0) {
         unqueue(conn);
         ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(err), ap_server_conf,
                      CXXLOGNO(03093) "process_socket: epoll_ctl failure; closing the connection");
