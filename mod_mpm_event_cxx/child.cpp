@@ -155,14 +155,12 @@ void EventChild::set_listening(bool on) noexcept
     }
 }
 
-// config::leave_to_peers over the siblings that share this child's listeners (same bucket, same
-// generation, not stopping, listening), read from their scoreboard slots. `accepting`: connections
-// accepted but not counted as open yet.
-bool EventChild::leave_to_siblings(unsigned accepting) const noexcept
+// Calls f(peer) for each sibling that shares this child's listeners (same bucket), read from its
+// scoreboard slot; stops when f returns true. Returns whether it did.
+template <typename F>
+bool EventChild::any_sibling(F f) const noexcept
 {
-    unsigned open = open_.load(std::memory_order_relaxed) + accepting;
-    unsigned lingering = lingering_.load(std::memory_order_relaxed);
-    if (ap_scoreboard_image == nullptr || open <= lingering || open - lingering < static_cast<unsigned>(tpc_)) {
+    if (ap_scoreboard_image == nullptr) {
         return false;
     }
     const ap_unixd_mpm_retained_data* mpm = g.retained->threaded.sup.mpm;
@@ -173,14 +171,32 @@ bool EventChild::leave_to_siblings(unsigned accepting) const noexcept
             continue;
         }
         const process_score& ps = sb::process(i);
+        // accepting: alive, same generation, not stopping, listeners on
         config::PeerLoad peer{ps.pid != 0 && ps.pid != my_pid_ && !ps.quiescing && !ps.not_accepting &&
                                   ps.generation == mpm->my_generation,
                               static_cast<unsigned>(ps.connections)};
-        if (config::leave_to_peers(open, lingering, tpc_, &peer, 1)) {
+        if (f(peer)) {
             return true;
         }
     }
     return false;
+}
+
+// config::leave_to_peers over the siblings. `accepting`: connections accepted but not counted as open yet.
+bool EventChild::leave_to_siblings(unsigned accepting) const noexcept
+{
+    unsigned open = open_.load(std::memory_order_relaxed) + accepting;
+    unsigned lingering = lingering_.load(std::memory_order_relaxed);
+    if (open <= lingering || open - lingering < static_cast<unsigned>(tpc_)) {
+        return false;
+    }
+    return any_sibling(
+        [&](const config::PeerLoad& peer) { return config::leave_to_peers(open, lingering, tpc_, &peer, 1); });
+}
+
+bool EventChild::sibling_accepting() const noexcept
+{
+    return any_sibling([](const config::PeerLoad& peer) { return peer.accepting; });
 }
 
 // Listeners off until `delay` from now (the timer looks again then).
@@ -249,7 +265,14 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         // child has room again; nothing already accepted is closed to make room.
         off_at_limit_ = true;
         set_listening(false);
-        return;
+        // But the kernel woke only this child for the connection waiting now (EPOLLEXCLUSIVE), and
+        // turning the listeners off does not pass that wake-up on: a sibling that is accepting would not
+        // hear of it before the next client arrives (seconds, or never). So this child takes it, one
+        // over its limit, and this thread serves it. Without an accepting sibling it stays queued: the
+        // next child to turn its listeners on sees it at once.
+        if (!sibling_accepting()) {
+            return;
+        }
     }
     // MaxConnectionsPerChild: reserve before accepting, so that threads accepting at the same moment never
     // take more than the limit between them.

@@ -104,6 +104,9 @@ private:
     void maybe_resume_listening() noexcept;
     void pause_while_no_idle_thread() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
+    bool sibling_accepting() const noexcept;
+    template <typename F>
+    bool any_sibling(F f) const noexcept;
     void pause_listening(Clock::duration delay) noexcept;
     bool below_limit(bool self_idle) const noexcept;
     void arm_timer_locked(Clock::time_point when) noexcept;
