@@ -15,6 +15,7 @@
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
 #include "common/config/async_factor.h"
+#include "common/threads/short_slice.h"
 #include "common/lifecycle/keepalive_cap.h"
 #include "common/listen/accept_result.h"
 #include "common/scoreboard/scoreboard.h"
@@ -572,6 +573,7 @@ void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
     // From here on the thread is known by its scoreboard entry (its slot's thread index).
     const int index = workers_.entry(worker);
     t_worker = index;
+    request_short_slice();  // see short_slice.h
     worker_score& ws = sb::worker(slot_, index);
     ws.pid = ::getpid();
     ws.tid = apr_os_thread_current();
