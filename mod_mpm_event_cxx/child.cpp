@@ -238,12 +238,12 @@ void EventChild::pause_while_no_idle_thread() noexcept
 // Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
 void EventChild::maybe_resume_listening() noexcept
 {
-    if (listening_.load() || stopping() != ChildStop::none || listeners_.empty()) {
+    if (listening_.load() || stopping() != ChildStop::none) {
         return;
     }
     {
-        std::lock_guard lock(listen_mutex_);
-        if (Clock::now() < resume_listening_at_) {
+        std::lock_guard lock(listen_mutex_);  // a graceful stop clears listeners_ under it
+        if (listeners_.empty() || Clock::now() < resume_listening_at_) {
             return;
         }
     }
@@ -468,8 +468,11 @@ void EventChild::on_timer() noexcept
         rearm_timer_after_expiry_locked();
     }
     publish();
-    for (Timer& tm : due) {
-        c_boundary_void("timed callback", [&] { tm.cb(tm.baton); });
+    if (!due.empty()) {
+        std::lock_guard cb(callbacks_mutex_);
+        for (Timer& tm : due) {
+            c_boundary_void("timed callback", [&] { tm.cb(tm.baton); });
+        }
     }
     for (Conn* c : ka_expired) {
         shutdown_connection(*c);  // an idle keep-alive connection: a short lingering close
@@ -705,6 +708,7 @@ void EventChild::resume_suspended(int t, apr_thread_t* thd) noexcept
     // and carry on with them, rather than leaving them open until the client gives up.
     std::vector<Conn*> ready;
     {
+        std::lock_guard cb(callbacks_mutex_);
         std::lock_guard lock(qmutex_);
         for (std::size_t i = 0; i < suspended_.size();) {
             Conn* c = suspended_[i];

@@ -162,6 +162,10 @@ private:
     WorkerThreads workers_;
 
     std::mutex qmutex_;  // the timeout queues (g.queues), timers_, armed_, suspended_
+    // Held while timed callbacks run and while suspended connections are looked for (before qmutex_):
+    // a callback that finishes a suspended connection's request changes its state before it is done
+    // with it, and another thread's look must not take the connection over meanwhile.
+    std::mutex callbacks_mutex_;
     TimerHeap<Timer> timers_;
     Clock::time_point armed_ = Clock::time_point::max();
     Clock::time_point next_trim_sweep_{};  // qmutex_

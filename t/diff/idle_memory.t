@@ -25,6 +25,7 @@ use MpmCxx::Conn qw(raise_nofile pss_kb timed_get);
 MpmCxx::Server::time_limit(90);
 
 plan skip_all => 'prefork and worker hold a process or thread per keep-alive connection' if kind() ne 'event';
+plan skip_all => 'memory figures under a sanitizer are not comparable' if $ENV{MPMCXX_SAN};
 my $n = 2000;
 my ($soft) = raise_nofile();
 plan skip_all => "descriptor limit $soft too low for $n connections" if defined $soft && $soft < $n + 200;
