@@ -15,11 +15,11 @@
 #include "common/base/c_boundary.h"
 #include "common/base/log_ids.h"
 #include "common/config/async_factor.h"
-#include "common/threads/short_slice.h"
 #include "common/lifecycle/keepalive_cap.h"
 #include "common/listen/accept_result.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/threads/allocator_trim.h"
+#include "common/threads/short_slice.h"
 #include "mod_mpm_event_cxx/runtime.h"
 
 namespace mpmcxx::event {
