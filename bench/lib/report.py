@@ -96,8 +96,8 @@ def _verdict(ok, value, need, spread=None):
     return "MISS"
 
 
-def targets(kind, summary, runs, ours, stock, scenarios):
-    """The targets of issue 5 for this kind: list of dicts (name, value, need, result)."""
+def targets(kind, summary, runs, ours, stock, scenarios, worker_ref=None):
+    """The targets of issues 4 and 5 for this kind: list of dicts (name, value, need, result)."""
     T = []
 
     def add(name, value, need, ok, fmt="{:.2f}x", spread=None):
@@ -116,6 +116,10 @@ def targets(kind, summary, runs, ours, stock, scenarios):
             r = ratio(med(summary, sc, ours, "rps"), med(summary, sc, stock, "rps"))
             add("ka1k_50 requests/s ours/stock", r, ">= 1.30x", cmp(r, ">=", 1.3),
                 spread=per_round_ratios(runs, sc, ours, stock, "rps"))
+            if worker_ref and summary[sc].get(worker_ref, {}).get("runs"):
+                r = ratio(med(summary, sc, ours, "rps"), med(summary, sc, worker_ref, "rps"))
+                add(f"ka1k_50 requests/s ours/stock {worker_ref} (issue 4)", r, ">= 1.00x", cmp(r, ">=", 1.0),
+                    spread=per_round_ratios(runs, sc, ours, worker_ref, "rps"))
             r = ratio(med(summary, sc, ours, "cpu_us_per_req"), med(summary, sc, stock, "cpu_us_per_req"))
             add("ka1k_50 CPU per request ours/stock", r, "<= 0.75x", cmp(r, "<=", 0.75),
                 spread=per_round_ratios(runs, sc, ours, stock, "cpu_us_per_req"))
@@ -182,15 +186,15 @@ def _fmt(v, f):
         return str(v)
 
 
-def table(kind, summary, scen_desc, scenarios, ours, stock, extra=None):
-    """Rows: per scenario, ours, stock (and nginx) medians, then the ratio ours/stock."""
-    servers = [ours, stock] + ([extra] if extra else [])
+def table(kind, summary, scen_desc, scenarios, ours, stock, extras=()):
+    """Rows: per scenario, ours, stock (and the reference servers) medians, then the ratio ours/stock."""
+    servers = [ours, stock] + list(extras)
     head = ["scenario", "server"] + [h for _, h, _ in METRICS]
     rows = []
     for sc in scenarios:
         for srv in servers:
             if srv not in summary.get(sc, {}) or summary[sc][srv].get("runs", 0) == 0:
-                if srv == extra:
+                if srv in extras:
                     continue
                 rows.append([sc if srv == ours else "", srv, "no successful run"] + [""] * (len(METRICS) - 1))
                 continue
