@@ -97,6 +97,8 @@ def finish_record(rec, win, client_cpu_s, requests):
     rec["ctx_switches"] = win.d["ctx_switches"]
     rec["cpu_us_per_req"] = round(win.d["cpu_s"] * 1e6 / requests, 2) if requests else None
     rec["ctx_per_req"] = round(win.d["ctx_switches"] / requests, 4) if requests else None
+    rec["ctx_invol_per_req"] = round(win.d["ctx_involuntary"] / requests, 4) if requests else None
+    rec["ctx_vol_per_req"] = round((win.d["ctx_switches"] - win.d["ctx_involuntary"]) / requests, 4) if requests else None
     rec["server_procs"] = win.d["procs"]
     rec["server_procs_lost"] = win.d["procs_lost"]
     rec["client_cpu_share"] = round(client_cpu_s / cap, 4) if cap else None
@@ -190,8 +192,10 @@ def _h2_time_ms(s):
 
 
 def run_idle(server, idle_conns, conns, duration, logdir, tag, sources):
-    """Measures wrk -c conns alone (the paired baseline), then again while idle_conns idle keep-alive
-    connections are held open."""
+    """Measures wrk -c conns alone (the baseline), then again while idle_conns idle keep-alive connections
+    are held open, then alone again once they are closed. The ratio's baseline is the mean of the two
+    runs without them: a server whose speed drifts between runs (by 10-20% on a shared machine) then
+    does not get a ratio decided by one lucky or unlucky baseline."""
     base = run_wrk(server, conns, duration, "/1k.txt", False, os.path.join(logdir, f"{tag}-baseline.log"))
     time.sleep(1.0)
     holder = Client([PY, os.path.join(HERE, "sockload.py"), "idle", "--port", str(server.port),
@@ -222,10 +226,14 @@ def run_idle(server, idle_conns, conns, duration, logdir, tag, sources):
     time.sleep(3.0)
     # memory once the idle connections are gone: does the server give it back?
     wrec["pss_after_close_mib"] = round(procstat.pss_total_kib(server.pgid) / 1024.0, 2)
+    after = run_wrk(server, conns, duration, "/1k.txt", False, os.path.join(logdir, f"{tag}-baseline-after.log"))
     wrec.update(rec)
     wrec["baseline_rps"] = base.get("rps")
+    wrec["baseline_after_rps"] = after.get("rps")
     wrec["baseline_p99_ms"] = base.get("p99_ms")
-    wrec["idle_keep_ratio"] = round(wrec["rps"] / base["rps"], 4) if base.get("rps") and wrec.get("rps") else None
+    baselines = [x for x in (base.get("rps"), after.get("rps")) if x]
+    mean = sum(baselines) / len(baselines) if baselines else None
+    wrec["idle_keep_ratio"] = round(wrec["rps"] / mean, 4) if mean and wrec.get("rps") else None
     wrec["idle_still_open"] = done.get("still_open", 0) if done else 0
     wrec["idle_closed_by_server"] = done.get("closed_by_server") if done else None
     # the holder's CPU during the measured window counts as client CPU too

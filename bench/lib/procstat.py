@@ -40,17 +40,20 @@ HAVE_SCHEDSTAT = os.path.exists("/proc/self/schedstat")
 
 
 def task_counters(pid):
-    """(cpu_ns, context switches) summed over the live threads of pid.
+    """(cpu_ns, context switches, of which involuntary) summed over the live threads of pid.
+
+    Involuntary switches are preemptions (on a machine whose cores the client shares, mostly the client
+    taking the core back); voluntary ones are the server's own waits and hand-offs between its threads.
 
     CPU comes from each thread's schedstat (nanoseconds on the CPU). /proc/PID/stat would count the
     exited threads too, but only in whole clock ticks per process, which over 400 prefork children is an
     error of seconds; the configuration keeps every thread alive during a run, so nothing is lost here.
     """
-    cpu_ns = switches = 0
+    cpu_ns = switches = invol = 0
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return 0, 0
+        return 0, 0, 0
     for tid in tids:
         base = f"/proc/{pid}/task/{tid}/"
         try:
@@ -60,7 +63,10 @@ def task_counters(pid):
             with open(base + "status") as f:
                 for line in f:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        switches += int(line.split()[1])
+                        n = int(line.split()[1])
+                        switches += n
+                        if line.startswith("non"):
+                            invol += n
         except (OSError, ValueError, IndexError):
             pass
     if not HAVE_SCHEDSTAT:
@@ -68,7 +74,7 @@ def task_counters(pid):
             cpu_ns = cpu_ticks(pid) * 1_000_000_000 // CLK_TCK
         except (OSError, ValueError, IndexError):
             pass
-    return cpu_ns, switches
+    return cpu_ns, switches, invol
 
 
 def pss_kib(pid):
@@ -83,20 +89,22 @@ def pss_kib(pid):
 
 
 def snapshot(pgid):
-    """{pid: (cpu_ns, ctx_switches)} for the live processes of the group."""
+    """{pid: (cpu_ns, ctx_switches, involuntary)} for the live processes of the group."""
     return {pid: task_counters(pid) for pid in group_pids(pgid)}
 
 
 def delta(before, after):
     """CPU seconds and context switches spent between two snapshots by the processes alive at the end
     (a process born in between counts from zero); also how many processes were lost in between."""
-    ns = switches = 0
-    for pid, (t, c) in after.items():
-        t0, c0 = before.get(pid, (0, 0))
+    ns = switches = invol = 0
+    for pid, (t, c, i) in after.items():
+        t0, c0, i0 = before.get(pid, (0, 0, 0))
         ns += max(0, t - t0)
         switches += max(0, c - c0)
+        invol += max(0, i - i0)
     lost = sum(1 for pid in before if pid not in after)
-    return {"cpu_s": ns / 1e9, "ctx_switches": switches, "procs": len(after), "procs_lost": lost}
+    return {"cpu_s": ns / 1e9, "ctx_switches": switches, "ctx_involuntary": invol, "procs": len(after),
+            "procs_lost": lost}
 
 
 def pss_total_kib(pgid):

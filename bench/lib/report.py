@@ -12,6 +12,7 @@ METRICS = [
     ("non2xx", "non2xx", "{:.0f}"),
     ("cpu_us_per_req", "CPU us/req", "{:.1f}"),
     ("ctx_per_req", "cs/req", "{:.2f}"),
+    ("ctx_invol_per_req", "preempt", "{:.2f}"),   # the involuntary part of cs/req
     ("pss_mib", "PSS MiB", "{:.1f}"),
     ("client_cpu_share", "client%", "{:.0%}"),
     ("other_cpu_share", "other%", "{:.0%}"),
@@ -221,6 +222,14 @@ def table(kind, summary, scen_desc, scenarios, ours, stock, extras=()):
         lines.append("  ".join(str(c).ljust(widths[i]) if i < 2 else str(c).rjust(widths[i])
                                for i, c in enumerate(r)))
     return lines
+
+
+def switch_split(summary, sc, srv):
+    """(all, voluntary, involuntary) context switches per request of srv in sc (medians), or None."""
+    if sc not in summary or not summary[sc].get(srv, {}).get("runs"):
+        return None
+    vals = [med(summary, sc, srv, k) for k in ("ctx_per_req", "ctx_vol_per_req", "ctx_invol_per_req")]
+    return None if None in vals else tuple(vals)
 
 
 def targets_table(T):
