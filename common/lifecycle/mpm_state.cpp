@@ -14,10 +14,8 @@ int mpm_state_for_caller(const ap_unixd_mpm_retained_data* mpm, bool in_child, b
     if (stopping_now) {
         return AP_MPMQ_STOPPING;
     }
-    if (!draining) {
-        return AP_MPMQ_RUNNING;  // httpd asks on every request: no shared-memory read on this path
-    }
-    bool keepalive_wait = thread >= 0 && ap_scoreboard_image != nullptr &&
+    // httpd asks on every request: the scoreboard is read only when the answer depends on it (draining)
+    bool keepalive_wait = draining && thread >= 0 && ap_scoreboard_image != nullptr &&
                           sb::worker(slot, thread).status == SERVER_BUSY_KEEPALIVE;
     return reported_child_state(draining, keepalive_wait) == ReportedState::running ? AP_MPMQ_RUNNING
                                                                                      : AP_MPMQ_STOPPING;
