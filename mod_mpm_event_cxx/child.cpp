@@ -215,26 +215,6 @@ void EventChild::pause_listening(Clock::duration delay) noexcept
     arm_timer_locked(when);
 }
 
-// The last idle thread just left epoll_wait. Listeners stay registered only while a thread waits on
-// them: a listener registered with EPOLLEXCLUSIVE in a child with no waiting thread still takes the
-// kernel's one wake-up for a new connection, which then waits for this child's threads (seconds, behind
-// long requests) while idle siblings are never told.
-void EventChild::pause_while_no_idle_thread() noexcept
-{
-    {
-        std::lock_guard lock(listen_mutex_);
-        if (!listening_.load() || idle_.load() != 0) {
-            return;
-        }
-    }
-    set_listening(false);
-    // A thread that became idle meanwhile may have seen the listeners still on and gone to sleep without
-    // them (it stores idle_ before it loads listening_, as this one stores listening_ before idle_).
-    if (idle_.load() != 0) {
-        maybe_resume_listening();
-    }
-}
-
 // Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
 void EventChild::maybe_resume_listening() noexcept
 {
@@ -591,9 +571,7 @@ void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
         maybe_resume_listening();
         epoll_event ev{};
         int n = ::epoll_wait(epoll_.get(), &ev, 1, -1);
-        if (idle_.fetch_sub(1) == 1 && n > 0) {
-            pause_while_no_idle_thread();
-        }
+        idle_.fetch_sub(1);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

@@ -102,7 +102,6 @@ private:
     void begin_stop(ChildStop how) noexcept;
     void set_listening(bool on) noexcept;
     void maybe_resume_listening() noexcept;
-    void pause_while_no_idle_thread() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     bool sibling_accepting() const noexcept;
     template <typename F>

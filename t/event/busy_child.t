@@ -5,11 +5,11 @@
 # other (they spread 2 + 2 over the children), then two requests that sleep
 # 4 s, then a new client. If both sleepers share a child, that child has no
 # free thread and the new client must be served by the other child within a
-# second. (event_cxx registers its listeners with EPOLLEXCLUSIVE; a child with
-# no thread in epoll_wait still took the kernel's single wake-up for a new
-# connection, which then waited for the sleepers while the sibling idled. It
-# now takes its listeners out while no thread is idle, as stock event's
-# listener does when it has no idle worker.)
+# second. (event_cxx registers its listeners with EPOLLEXCLUSIVE in each
+# child's epoll set; the kernel gives the single wake-up for a new connection
+# only to a set with a thread waiting in it, so a child whose threads are all
+# busy is passed over. Stock event's listener thread stops accepting while it
+# has no idle worker.)
 #
 # The kernel decides where the sleepers go; a round where they landed in
 # different children proves nothing, so up to 4 rounds are tried and the
