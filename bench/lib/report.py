@@ -84,14 +84,20 @@ def per_round_ratios(runs, sc, ours, stock, key):
     return out
 
 
+def straddles(spread, need):
+    """Whether the per-round values fall on both sides of the threshold (the verdict is undecided)."""
+    return bool(spread) and len(spread) > 1 and need is not None and min(spread) < need < max(spread)
+
+
 def _verdict(ok, value, need, spread=None):
     if ok is None:
         return "n/a"
+    lo, hi = (min(spread), max(spread)) if spread else (None, None)
     if ok:
-        return "PASS"
+        # A median on the right side with rounds on both sides is not settled either.
+        return f"PASS (per-round ratios {lo:.2f}-{hi:.2f}: some rounds miss)" if straddles(spread, need) else "PASS"
     if spread and len(spread) > 1:
-        lo, hi = min(spread), max(spread)
-        if lo <= need <= hi:
+        if straddles(spread, need):
             return f"MISS (per-round ratios {lo:.2f}-{hi:.2f}: some rounds pass)"
         return f"MISS (every round: {lo:.2f}-{hi:.2f})"
     return "MISS"
@@ -104,7 +110,8 @@ def targets(kind, summary, runs, ours, stock, scenarios, worker_ref=None):
     def add(name, value, need, ok, fmt="{:.2f}x", spread=None):
         T.append({"target": name, "value": value, "need": need,
                   "shown": (fmt.format(value) if value is not None else "n/a"),
-                  "ok": ok, "result": _verdict(ok, value, _need_num(need), spread)})
+                  "ok": ok, "result": _verdict(ok, value, _need_num(need), spread),
+                  "straddles": ok is not None and straddles(spread, _need_num(need))})
 
     def cmp(value, op, thr):
         if value is None:
