@@ -1,6 +1,7 @@
 // An event child: ThreadsPerChild threads that all wait on one epoll set and serve whatever becomes ready
 // there (a listener, a connection, the timer), and a main thread that waits for the reason to stop.
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -125,6 +126,49 @@ bool EventChild::below_limit(bool self_idle) const noexcept
                                           g.async_factor);
 }
 
+namespace {
+
+// EPOLLEXCLUSIVE: of all the children, one with a thread waiting is woken per new connection.
+// Edge-triggered: within the child, one thread. A level-triggered listener stays in the ready list after
+// a thread takes it, and the kernel wakes the next waiting thread for it, and that one the next, until
+// someone has accepted: a new connection woke several idle threads (accept() failing with EAGAIN in all
+// but one; about 3 context switches more per connection on an idle server). The price of edge
+// triggering is recheck_listener().
+epoll_event listener_event(std::size_t i) noexcept
+{
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLET;
+    ev.data.u64 = kFirstListenerKey - i;
+    return ev;
+}
+
+}  // namespace
+
+// An edge-triggered listener is reported once for connections that arrive together, and the wake-ups of
+// the later ones may have gone to threads of this child that then found nothing. So after taking one
+// connection, a thread looks again; if more are waiting it registers the listener anew, which reports it
+// at once (to another idle thread of this child, or to this one when it is back). Listeners that are off
+// (at the limit, or left to siblings) are not touched: they are looked at again when they come back on,
+// as level-triggered ones were.
+void EventChild::recheck_listener(std::size_t which) noexcept
+{
+    std::lock_guard lock(listen_mutex_);
+    if (!listening_.load() || which >= listeners_.size()) {
+        return;
+    }
+    apr_os_sock_t fd = -1;
+    if (listeners_[which]->sd == nullptr || apr_os_sock_get(&fd, listeners_[which]->sd) != APR_SUCCESS || fd < 0) {
+        return;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 0) != 1) {
+        return;
+    }
+    epoll_event ev = listener_event(which);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+}
+
 void EventChild::set_listening(bool on) noexcept
 {
     std::lock_guard lock(listen_mutex_);
@@ -137,11 +181,7 @@ void EventChild::set_listening(bool on) noexcept
             continue;
         }
         if (on) {
-            epoll_event ev{};
-            // Level-triggered (several threads may accept from a busy listener at once); EPOLLEXCLUSIVE so
-            // that of all the children only one is woken per new connection.
-            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-            ev.data.u64 = kFirstListenerKey - i;
+            epoll_event ev = listener_event(i);
             ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
         } else {
             ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
@@ -286,6 +326,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     case AcceptOutcome::retry:
         budget_.give_back();
         pools_.give_back(p);
+        recheck_listener(which);  // a client that left before accept() may have others behind it
         return;
     case AcceptOutcome::shortage: {
         budget_.give_back();
@@ -328,6 +369,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         // This one is ours (the kernel woke only this child for it); the next ones go to a sibling.
         pause_listening(kShareRecheck);
     }
+    recheck_listener(which);
     new_connection(sock, p, t, thd);
 }
 

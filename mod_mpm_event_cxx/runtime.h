@@ -101,6 +101,7 @@ private:
     void on_timer() noexcept;
     void begin_stop(ChildStop how) noexcept;
     void set_listening(bool on) noexcept;
+    void recheck_listener(std::size_t which) noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     bool sibling_accepting() const noexcept;
