@@ -30,6 +30,7 @@ constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
 constexpr std::uint64_t kTimerKey = ~std::uint64_t{0} - 1;
 constexpr std::uint64_t kFirstListenerKey = ~std::uint64_t{0} - 2;  // listener i: kFirstListenerKey - i
 constexpr std::size_t kMaxListeners = 1u << 20;
+constexpr std::uint64_t kKickKey = kFirstListenerKey - kMaxListeners;  // below every listener's key
 
 // An immediate stop waits this long for threads to leave the connections they are serving.
 constexpr auto kImmediateGrace = std::chrono::milliseconds(1000);
@@ -74,6 +75,7 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
+      kick_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       pools_(pconf, static_cast<std::size_t>(tpc_)),
       sockets_(g.limits.thread_limit),
       workers_(slot, tpc_, pchild, this,
@@ -81,7 +83,7 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
                    static_cast<EventChild*>(self)->worker_loop(worker, thd);
                })
 {
-    if (!epoll_ || !wake_ || !timer_) {
+    if (!epoll_ || !wake_ || !timer_ || !kick_) {
         throw std::system_error(errno, std::generic_category(), "epoll/eventfd/timerfd");
     }
     for (ap_listen_rec* lr = listeners; lr != nullptr && listeners_.size() < kMaxListeners; lr = lr->next) {
@@ -101,6 +103,8 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
     };
     add(wake_.get(), kWakeKey, EPOLLIN);
     add(timer_.get(), kTimerKey, EPOLLIN | EPOLLONESHOT);
+    // Never read: edge-triggered, every write is reported anew (the counter cannot fill up in practice).
+    add(kick_.get(), kKickKey, EPOLLIN | EPOLLET);
     budget_.reset(ap_max_requests_per_child);
     set_listening(true);
 }
@@ -142,31 +146,54 @@ epoll_event listener_event(std::size_t i) noexcept
     return ev;
 }
 
+// Whether a connection waits to be accepted (poll, no wait).
+bool listener_ready(ap_listen_rec* lr) noexcept
+{
+    apr_os_sock_t fd = -1;
+    if (lr->sd == nullptr || apr_os_sock_get(&fd, lr->sd) != APR_SUCCESS || fd < 0) {
+        return false;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
 }  // namespace
 
 // An edge-triggered listener is reported once for connections that arrive together, and the wake-ups of
 // the later ones may have gone to threads of this child that then found nothing. So after taking one
-// connection, a thread looks again; if more are waiting it registers the listener anew, which reports it
-// at once (to another idle thread of this child, or to this one when it is back). Listeners that are off
-// (at the limit, or left to siblings) are not touched: they are looked at again when they come back on,
-// as level-triggered ones were.
+// connection, a thread looks again; if more are waiting it kicks: one idle thread of this child (or this
+// one when it is back) wakes for the kick event and accepts. (Registering the listener anew would report
+// it too, but moves this child to the end of the kernel's list for it, so that bursts of connections were
+// spread over all the children.) Listeners that are off (at the limit, or left to siblings) are not
+// looked at: that happens when they come back on, as it did for level-triggered ones.
 void EventChild::recheck_listener(std::size_t which) noexcept
 {
-    std::lock_guard lock(listen_mutex_);
-    if (!listening_.load() || which >= listeners_.size()) {
-        return;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_.load() || which >= listeners_.size() || !listener_ready(listeners_[which])) {
+            return;
+        }
     }
-    apr_os_sock_t fd = -1;
-    if (listeners_[which]->sd == nullptr || apr_os_sock_get(&fd, listeners_[which]->sd) != APR_SUCCESS || fd < 0) {
-        return;
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
+}
+
+void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
+{
+    std::size_t which = 0;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_.load() || stopping() != ChildStop::none) {
+            return;
+        }
+        while (which < listeners_.size() && !listener_ready(listeners_[which])) {
+            ++which;
+        }
+        if (which == listeners_.size()) {
+            return;  // a sibling or another thread was faster
+        }
     }
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, 0) != 1) {
-        return;
-    }
-    epoll_event ev = listener_event(which);
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+    on_listener(which, t, thd);
 }
 
 void EventChild::set_listening(bool on) noexcept
@@ -554,6 +581,10 @@ void EventChild::trim_idle(Conn& conn) noexcept
 void EventChild::dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept
 {
     if (key == kWakeKey) {
+        return;
+    }
+    if (key == kKickKey) {
+        on_kick(t, thd);
         return;
     }
     if (key == kTimerKey) {

@@ -102,6 +102,7 @@ private:
     void begin_stop(ChildStop how) noexcept;
     void set_listening(bool on) noexcept;
     void recheck_listener(std::size_t which) noexcept;
+    void on_kick(int t, apr_thread_t* thd) noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     bool sibling_accepting() const noexcept;
@@ -146,6 +147,7 @@ private:
     Fd epoll_;
     Fd wake_;   // level-triggered, written once when every thread must leave
     Fd timer_;  // timerfd for timeout queues and timed callbacks, EPOLLONESHOT
+    Fd kick_;   // edge-triggered: one idle thread looks at the listeners again (recheck_listener)
 
     std::vector<ap_listen_rec*> listeners_;
     std::mutex listen_mutex_;
