@@ -146,11 +146,21 @@ epoll_event listener_event(std::size_t i) noexcept
     return ev;
 }
 
-// Whether a connection waits to be accepted (poll, no wait).
-bool listener_ready(ap_listen_rec* lr) noexcept
+// The listener's descriptor, or -1 once a stop has closed it.
+int listener_fd(const ap_listen_rec* lr) noexcept
 {
     apr_os_sock_t fd = -1;
-    if (lr->sd == nullptr || apr_os_sock_get(&fd, lr->sd) != APR_SUCCESS || fd < 0) {
+    if (lr->sd == nullptr || apr_os_sock_get(&fd, lr->sd) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
+}
+
+// Whether a connection waits to be accepted (poll, no wait).
+bool listener_ready(const ap_listen_rec* lr) noexcept
+{
+    const int fd = listener_fd(lr);
+    if (fd < 0) {
         return false;
     }
     pollfd pfd{fd, POLLIN, 0};
@@ -203,8 +213,8 @@ void EventChild::set_listening(bool on) noexcept
         return;
     }
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        apr_os_sock_t fd = -1;
-        if (listeners_[i]->sd == nullptr || apr_os_sock_get(&fd, listeners_[i]->sd) != APR_SUCCESS || fd < 0) {
+        const int fd = listener_fd(listeners_[i]);
+        if (fd < 0) {
             continue;
         }
         if (on) {
