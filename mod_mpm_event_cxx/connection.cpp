@@ -20,8 +20,8 @@ namespace {
 
 constexpr apr_interval_time_t kSecondsToLinger = apr_time_from_sec(2);
 constexpr std::size_t kLingerBufSize = 32 * 1024;
-// How much of a request head is looked at without a thread; a larger head is read by one.
-constexpr std::size_t kHeadPeek = 16 * 1024;
+// How much of a request head is waited for without a thread; a larger head is read by one.
+constexpr std::size_t kHeadCap = 16 * 1024;
 // A request head waited for without a thread gets Timeout between bytes (as a blocking read would) and
 // this many Timeouts in all: a client trickling its head forever is closed (stock leaves that to
 // mod_reqtimeout, whose limits apply here once the head is complete and a thread reads it).
@@ -272,6 +272,7 @@ void EventChild::new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_th
     }
     conn->shared.pub.state = CONN_STATE_PROCESSING;
     conn->shared.pub.sense = CONN_SENSE_DEFAULT;
+    conn->shared.ahead = make_read_ahead(c);
     if (wait_for_head(*conn)) {
         return;
     }
@@ -281,40 +282,51 @@ void EventChild::new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_th
 // Before a connection's next request is read (on a thread, blocking): if the bytes waiting on the socket
 // are the start of an HTTP/1 request head but not all of it, wait for the rest in the epoll set (in the
 // I/O queue, for the server's Timeout) and give the thread back. True if the connection now waits.
+// The bytes are read, not peeked, and kept for the modules (read_ahead.h).
 bool EventChild::wait_for_head(Conn& conn) noexcept
 {
     conn_rec* c = conn.c;
     if (conn.no_gate || c->data_in_input_filters || c->clogging_input_filters) {
         return false;
     }
-    char buf[kHeadPeek];
-    ssize_t n = ::recv(conn.fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0) {
-        // Nothing yet. A new connection goes to the modules as with stock (a protocol may speak first);
-        // one already waiting for its head was woken for nothing and waits on.
-        if (!(conn.head_wait && (errno == EAGAIN || errno == EWOULDBLOCK))) {
-            return false;
-        }
+    ReadAhead& ahead = *conn.shared.ahead;
+    const std::size_t before = read_ahead_length(ahead);
+    if (before >= kHeadCap) {
+        return false;
+    }
+    const std::size_t want = std::min<std::size_t>(APR_BUCKET_BUFF_SIZE, kHeadCap - before);
+    auto* buf = static_cast<char*>(apr_bucket_alloc(want, c->bucket_alloc));
+    const ssize_t n = ::recv(conn.fd, buf, want, MSG_DONTWAIT);
+    if (n > 0) {
+        read_ahead_append(ahead, buf, static_cast<std::size_t>(n), c->bucket_alloc);
     } else {
-        if (n > 0 && static_cast<unsigned char>(buf[0]) == 0x16) {
+        apr_bucket_free(buf);
+    }
+    if (n < 0 && !(conn.head_wait && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+        // Nothing yet on a new connection: to the modules as with stock (a protocol may speak first).
+        // A failed read: the modules meet the error on their own read.
+        return false;
+    }
+    if (n == 0) {
+        return false;  // the client shut down: the modules see what came and then the end
+    }
+    if (n > 0) {
+        char scratch[kHeadCap];
+        const std::string_view seen = read_ahead_view(ahead, scratch, sizeof scratch);
+        if (!seen.empty() && static_cast<unsigned char>(seen[0]) == 0x16) {
             conn.no_gate = true;  // a TLS handshake: mod_ssl's from here on
             return false;
         }
-        if (check_request_head(std::string_view(buf, static_cast<std::size_t>(n)), sizeof buf) !=
-            HeadCheck::incomplete) {
+        if (check_request_head(seen, kHeadCap) != HeadCheck::incomplete) {
             return false;
         }
     }
-    const std::size_t seen = n > 0 ? static_cast<std::size_t>(n) : 0;
+    // Here n < 0 only for a head woken without a byte (which epoll hardly does: read bytes no longer
+    // count as readable); it waits on.
     const Clock::time_point now = Clock::now();
     TimeoutQueue* q = conn.shared.sc->io;
     if (conn.head_wait) {
-        if (seen <= conn.head_seen) {
-            // Woken without a new byte (SO_RCVLOWAT below): the client shut down or the socket failed.
-            // The modules see that at once on their first read.
-            return false;
-        }
-        if (now - conn.head_since >= kHeadWaitLimit * q->timeout()) {
+        if (n > 0 && now - conn.head_since >= kHeadWaitLimit * q->timeout()) {
             // Progress, but too slow in all (a slowloris trickle): closed, as mod_reqtimeout would.
             end_head_wait(conn);
             unqueue(conn);
@@ -324,17 +336,13 @@ bool EventChild::wait_for_head(Conn& conn) noexcept
             shutdown_connection(conn);
             return true;
         }
-        // Progress: Timeout starts again, as it does for each read of a blocking thread.
-        conn.head_seen = seen;
-        wake_after(conn, seen);
+        // Timeout starts again, as it does for each read of a blocking thread.
         unqueue(conn);
         wait_for_io(conn, q, EPOLLIN | EPOLLRDHUP, now);
         return true;
     }
     conn.head_wait = true;
     conn.head_since = now;
-    conn.head_seen = seen;
-    wake_after(conn, seen);
     head_waiting_.fetch_add(1, std::memory_order_relaxed);
     if (!conn.suspended) {
         notify_suspend(conn);  // a new connection: off this thread's scoreboard entry
@@ -348,17 +356,7 @@ void EventChild::end_head_wait(Conn& conn) noexcept
     if (conn.head_wait) {
         conn.head_wait = false;
         head_waiting_.fetch_sub(1, std::memory_order_relaxed);
-        wake_after(conn, 0);
     }
-}
-
-// The bytes already peeked stay in the socket, so a level-triggered EPOLLIN would fire again at once:
-// SO_RCVLOWAT makes the socket readable only once more than `seen` bytes are there (a shutdown or an
-// error still wakes it). Back to the default (1) before anything reads the socket.
-void EventChild::wake_after(Conn& conn, std::size_t seen) noexcept
-{
-    int lowat = static_cast<int>(seen) + 1;
-    ::setsockopt(conn.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
 }
 
 

@@ -6,7 +6,8 @@
 // asynchronous I/O waits and lingering close hold no thread. See DEVELOPERS.md and docs/event.md.
 //
 // Files: module.cpp (module struct, directives), hooks.cpp (httpd hooks, ap_mpm_query, timed callbacks),
-// child.cpp (threads and their loop), connection.cpp (the connection state machine).
+// child.cpp (threads and their loop), connection.cpp (the connection state machine), read_ahead.cpp (the
+// request-head bytes read while judging them, handed to the core's input filter).
 
 #include <atomic>
 #include <memory>

@@ -11,6 +11,7 @@
 #include "common/lifecycle/threaded_hooks.h"
 #include "common/process/stop_watch.h"
 #include "mod_mpm_event_cxx/event.h"
+#include "mod_mpm_event_cxx/read_ahead.h"
 #include "mod_mpm_event_cxx/runtime.h"
 
 namespace mpmcxx::event {
@@ -192,6 +193,17 @@ int protocol_switch(conn_rec* c, request_rec* r, server_rec* s, const char* /*pr
     return DECLINED;
 }
 
+// The core's input filter makes its brigade: the bytes read ahead go first (read_ahead.h). Declined, so
+// the core (or another module) adds the socket bucket after them.
+apr_status_t insert_network_bucket(conn_rec* c, apr_bucket_brigade* bb, apr_socket_t* /*socket*/) noexcept
+{
+    ConnShared* cs = c->master == nullptr ? shared_of(c) : nullptr;
+    if (cs != nullptr && cs->ahead != nullptr) {
+        read_ahead_to_core(*cs->ahead, bb);
+    }
+    return AP_DECLINED;
+}
+
 }  // namespace
 
 apr_status_t register_timed_callback(apr_time_t t, ap_mpm_callback_fn_t* cb, void* baton) noexcept
@@ -219,6 +231,7 @@ void register_hooks(apr_pool_t* /*p*/) noexcept
     ap_hook_post_read_request(post_read_request, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_pre_connection(pre_connection, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
     ap_hook_protocol_switch(protocol_switch, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_network_bucket(insert_network_bucket, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
 }
 
 }  // namespace mpmcxx::event

@@ -20,6 +20,7 @@
 #include "common/threads/pool_stack.h"
 #include "common/threads/worker_threads.h"
 #include "mod_mpm_event_cxx/event.h"
+#include "mod_mpm_event_cxx/read_ahead.h"
 
 namespace mpmcxx::event {
 
@@ -29,6 +30,7 @@ struct ConnShared {
     conn_state_t pub;                 // c->cs points here: the connection state httpd and modules see
     const ServerQueues* sc = nullptr; // the queues of the connection's current server (vhost)
     request_rec* r = nullptr;         // the request being read or processed
+    ReadAhead* ahead = nullptr;       // primary connections: head bytes read while judging them
 };
 
 // A primary connection. Lives in a ConnTable slot (stable memory: see common/io/conn_table.h).
@@ -52,7 +54,6 @@ struct Conn {
     bool no_gate = false;    // TLS: its bytes cannot be judged (request_head.h)
     std::chrono::steady_clock::time_point linger_since{};
     std::chrono::steady_clock::time_point head_since{};  // when the head wait began
-    std::size_t head_seen = 0;                           // bytes of the head seen at the last look
 
     // Guarded by EventChild::qmutex_:
     TimeoutLink link;
@@ -116,7 +117,6 @@ private:
     void trim_idle(Conn& conn) noexcept;
     bool wait_for_head(Conn& conn) noexcept;
     void end_head_wait(Conn& conn) noexcept;
-    void wake_after(Conn& conn, std::size_t seen) noexcept;
     bool arm(Conn& conn, int op, std::uint32_t events) noexcept;
     void publish() noexcept;
     void wake_all() noexcept;

@@ -1,11 +1,11 @@
 #pragma once
 // Whether the bytes waiting on a new or keep-alive connection hold a whole HTTP/1 request head (request
-// line and header fields up to the empty line), judged from a peek at the socket without reading it.
+// line and header fields up to the empty line), judged from the bytes read so far.
 //
 // event_cxx waits for the whole head without a thread (docs/event.md, "Request heads"): a client that
 // sends its request slowly (slowloris) then holds a socket, not a worker. Anything that does not look like
 // the start of an HTTP/1 request (TLS, HTTP/2 frames, another protocol, garbage) is not ours to judge and
-// goes to the protocol modules at once, as does a head larger than the peek.
+// goes to the protocol modules at once, as does a head larger than `cap`.
 
 #include <cstddef>
 #include <string_view>

@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # A small CGI script for the integration tests: echoes some CGI variables,
-# the request body size and its own process ids.
+# the request body size and digest, and its own process ids.
 use strict;
 use warnings;
+use Digest::MD5 qw(md5_hex);
 
 my $body = '';
 if (($ENV{CONTENT_LENGTH} || 0) > 0) {
@@ -17,6 +18,7 @@ for my $k (qw(GATEWAY_INTERFACE SERVER_PROTOCOL REQUEST_METHOD QUERY_STRING SCRI
     print "$k=", ($ENV{$k} // ''), "\n";
 }
 print "BODY_LENGTH=", length($body), "\n";
+print "BODY_MD5=", md5_hex($body), "\n";
 print "PID=$$\n";
 print "PPID=", getppid(), "\n";
 print "UID=$<\n";
