@@ -297,12 +297,13 @@ bool EventChild::wait_for_head(Conn& conn) noexcept
     const std::size_t want = std::min<std::size_t>(APR_BUCKET_BUFF_SIZE, kHeadCap - before);
     auto* buf = static_cast<char*>(apr_bucket_alloc(want, c->bucket_alloc));
     const ssize_t n = ::recv(conn.fd, buf, want, MSG_DONTWAIT);
+    const int read_errno = errno;
     if (n > 0) {
         read_ahead_append(ahead, buf, static_cast<std::size_t>(n), c->bucket_alloc);
     } else {
         apr_bucket_free(buf);
     }
-    if (n < 0 && !(conn.head_wait && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+    if (n < 0 && !(conn.head_wait && (read_errno == EAGAIN || read_errno == EWOULDBLOCK))) {
         // Nothing yet on a new connection: to the modules as with stock (a protocol may speak first).
         // A failed read: the modules meet the error on their own read.
         return false;
