@@ -6,8 +6,9 @@
 // asynchronous I/O waits and lingering close hold no thread. See DEVELOPERS.md and docs/event.md.
 //
 // Files: module.cpp (module struct, directives), hooks.cpp (httpd hooks, ap_mpm_query, timed callbacks),
-// child.cpp (threads and their loop), connection.cpp (the connection state machine), read_ahead.cpp (the
-// request-head bytes read while judging them, handed to the core's input filter).
+// child.cpp (threads, their loop, timers), listeners.cpp (accepting, the connection limit),
+// connection.cpp (the connection state machine), read_ahead.cpp (the request-head bytes read while
+// judging them, handed to the core's input filter).
 
 #include <atomic>
 #include <memory>

@@ -98,9 +98,19 @@ private:
     // child.cpp
     bool start_threads() noexcept;
     void dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept;
-    void on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept;
     void on_timer() noexcept;
     void begin_stop(ChildStop how) noexcept;
+    void arm_timer_locked(Clock::time_point when) noexcept;
+    void rearm_timer_after_expiry_locked() noexcept;
+    void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
+    void trim_idle(Conn& conn) noexcept;
+    void publish() noexcept;
+    void wake_all() noexcept;
+    void resume_suspended(int t, apr_thread_t* thd) noexcept;
+    long connection_id(int t) const noexcept;
+
+    // listeners.cpp
+    void on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept;
     void set_listening(bool on) noexcept;
     void recheck_listener(std::size_t which) noexcept;
     void on_kick(int t, apr_thread_t* thd) noexcept;
@@ -111,18 +121,11 @@ private:
     bool any_sibling(F f) const noexcept;
     void pause_listening(Clock::duration delay) noexcept;
     bool below_limit(bool self_idle) const noexcept;
-    void arm_timer_locked(Clock::time_point when) noexcept;
-    void rearm_timer_after_expiry_locked() noexcept;
-    void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
-    void trim_idle(Conn& conn) noexcept;
+
+    // connection.cpp
     bool wait_for_head(Conn& conn) noexcept;
     void end_head_wait(Conn& conn) noexcept;
     bool arm(Conn& conn, int op, std::uint32_t events) noexcept;
-    void publish() noexcept;
-    void wake_all() noexcept;
-    void resume_suspended(int t, apr_thread_t* thd) noexcept;
-
-    // connection.cpp
     void new_connection(apr_socket_t* sock, apr_pool_t* p, int t, apr_thread_t* thd) noexcept;
     void process(Conn& conn, int t, apr_thread_t* thd) noexcept;
     void lingering_close(Conn& conn) noexcept;
@@ -132,7 +135,6 @@ private:
     void notify_suspend(Conn& conn) noexcept;
     void notify_resume(Conn& conn, bool cleanup) noexcept;
     void unqueue(Conn& conn) noexcept;
-    long connection_id(int t) const noexcept;
     static apr_status_t connection_cleanup(void* conn) noexcept;
     static apr_status_t connection_pre_cleanup(void* conn) noexcept;
 

@@ -1,0 +1,319 @@
+// The listeners of an event child: their registration in the child's epoll set, accepting new
+// connections, the connection limit (AsyncRequestWorkerFactor) that turns them off and on, and leaving
+// new connections to less loaded siblings.
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/base/log_ids.h"
+#include "common/config/async_factor.h"
+#include "common/listen/accept_result.h"
+#include "common/scoreboard/scoreboard.h"
+#include "mod_mpm_event_cxx/epoll_keys.h"
+#include "mod_mpm_event_cxx/runtime.h"
+
+namespace mpmcxx::event {
+namespace {
+
+// A child that leaves new connections to less loaded siblings looks again this often.
+constexpr auto kShareRecheck = std::chrono::milliseconds(50);
+
+}  // namespace
+
+// `self_idle`: the calling thread is about to serve what it accepts, so it counts as an idle worker
+// although it is not waiting in epoll right now.
+bool EventChild::below_limit(bool self_idle) const noexcept
+{
+    // Connections waiting for their request head hold no thread, like lingering ones: not counted.
+    return config::below_connection_limit(open_.load(std::memory_order_relaxed),
+                                          lingering_.load(std::memory_order_relaxed) +
+                                              head_waiting_.load(std::memory_order_relaxed),
+                                          idle_.load(std::memory_order_relaxed) + (self_idle ? 1u : 0u),
+                                          static_cast<unsigned>(workers_.live()), off_at_limit_.load(), tpc_,
+                                          g.async_factor);
+}
+
+namespace {
+
+// EPOLLEXCLUSIVE: of all the children, one with a thread waiting is woken per new connection.
+// Edge-triggered: within the child, one thread. A level-triggered listener stays in the ready list after
+// a thread takes it, and the kernel wakes the next waiting thread for it, and that one the next, until
+// someone has accepted: a new connection woke several idle threads (accept() failing with EAGAIN in all
+// but one; about 3 context switches more per connection on an idle server). The price of edge
+// triggering is recheck_listener().
+epoll_event listener_event(std::size_t i) noexcept
+{
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLET;
+    ev.data.u64 = kFirstListenerKey - i;
+    return ev;
+}
+
+// The listener's descriptor, or -1 once a stop has closed it.
+int listener_fd(const ap_listen_rec* lr) noexcept
+{
+    apr_os_sock_t fd = -1;
+    if (lr->sd == nullptr || apr_os_sock_get(&fd, lr->sd) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
+}
+
+// Whether a connection waits to be accepted (poll, no wait).
+bool listener_ready(const ap_listen_rec* lr) noexcept
+{
+    const int fd = listener_fd(lr);
+    if (fd < 0) {
+        return false;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+}  // namespace
+
+// An edge-triggered listener is reported once for connections that arrive together, and the wake-ups of
+// the later ones may have gone to threads of this child that then found nothing. So after taking one
+// connection, a thread looks again; if more are waiting it kicks: one idle thread of this child (or this
+// one when it is back) wakes for the kick event and accepts. (Registering the listener anew would report
+// it too, but moves this child to the end of the kernel's list for it, so that bursts of connections were
+// spread over all the children.) Listeners that are off (at the limit, or left to siblings) are not
+// looked at: that happens when they come back on, as it did for level-triggered ones.
+void EventChild::recheck_listener(std::size_t which) noexcept
+{
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_.load() || which >= listeners_.size() || !listener_ready(listeners_[which])) {
+            return;
+        }
+    }
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
+}
+
+void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
+{
+    std::size_t which = 0;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (!listening_.load() || stopping() != ChildStop::none) {
+            return;
+        }
+        while (which < listeners_.size() && !listener_ready(listeners_[which])) {
+            ++which;
+        }
+        if (which == listeners_.size()) {
+            return;  // a sibling or another thread was faster
+        }
+    }
+    on_listener(which, t, thd);
+}
+
+void EventChild::set_listening(bool on) noexcept
+{
+    std::lock_guard lock(listen_mutex_);
+    if (listening_.load() == on) {
+        return;
+    }
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        const int fd = listener_fd(listeners_[i]);
+        if (fd < 0) {
+            continue;
+        }
+        if (on) {
+            epoll_event ev = listener_event(i);
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+        } else {
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        }
+    }
+    listening_ = on;
+    if (on) {
+        off_at_limit_ = false;
+    }
+    if (ap_scoreboard_image != nullptr && sb::process(slot_).pid == ::getpid()) {
+        sb::process(slot_).not_accepting = on ? 0 : 1;
+    }
+}
+
+// Calls f(peer) for each sibling that shares this child's listeners (same bucket), read from its
+// scoreboard slot; stops when f returns true. Returns whether it did.
+template <typename F>
+bool EventChild::any_sibling(F f) const noexcept
+{
+    if (ap_scoreboard_image == nullptr) {
+        return false;
+    }
+    const ap_unixd_mpm_retained_data* mpm = g.retained->threaded.sup.mpm;
+    const int buckets = mpm->num_buckets > 0 ? mpm->num_buckets : 1;
+    const int slots = sb::server_limit();
+    for (int i = slot_ % buckets; i < slots; i += buckets) {
+        if (i == slot_) {
+            continue;
+        }
+        const process_score& ps = sb::process(i);
+        // accepting: alive, same generation, not stopping, listeners on
+        config::PeerLoad peer{ps.pid != 0 && ps.pid != my_pid_ && !ps.quiescing && !ps.not_accepting &&
+                                  ps.generation == mpm->my_generation,
+                              static_cast<unsigned>(ps.connections)};
+        if (f(peer)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// config::leave_to_peers over the siblings. `accepting`: connections accepted but not counted as open yet.
+bool EventChild::leave_to_siblings(unsigned accepting) const noexcept
+{
+    unsigned open = open_.load(std::memory_order_relaxed) + accepting;
+    unsigned lingering = lingering_.load(std::memory_order_relaxed);
+    if (open <= lingering || open - lingering < static_cast<unsigned>(tpc_)) {
+        return false;
+    }
+    return any_sibling(
+        [&](const config::PeerLoad& peer) { return config::leave_to_peers(open, lingering, tpc_, &peer, 1); });
+}
+
+bool EventChild::sibling_accepting() const noexcept
+{
+    return any_sibling([](const config::PeerLoad& peer) { return peer.accepting; });
+}
+
+// Listeners off until `delay` from now (the timer looks again then).
+void EventChild::pause_listening(Clock::duration delay) noexcept
+{
+    Clock::time_point when = Clock::now() + delay;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (resume_listening_at_ < when) {
+            resume_listening_at_ = when;
+        }
+    }
+    set_listening(false);
+    std::lock_guard lock(qmutex_);
+    arm_timer_locked(when);
+}
+
+// Called whenever a thread becomes idle or a connection closes: cheap unless listeners are off.
+void EventChild::maybe_resume_listening() noexcept
+{
+    if (listening_.load() || stopping() != ChildStop::none) {
+        return;
+    }
+    {
+        std::lock_guard lock(listen_mutex_);  // a graceful stop clears listeners_ under it
+        if (listeners_.empty() || Clock::now() < resume_listening_at_) {
+            return;
+        }
+    }
+    if (leave_to_siblings()) {
+        pause_listening(kShareRecheck);
+        return;
+    }
+    if (below_limit(false) && !budget_.exhausted()) {
+        set_listening(true);
+    }
+}
+
+void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept
+{
+    if (stopping() != ChildStop::none) {
+        return;
+    }
+    if (!below_limit(true)) {
+        // Back-pressure: new connections wait in the kernel's queue (or go to another child) until this
+        // child has room again; nothing already accepted is closed to make room.
+        off_at_limit_ = true;
+        set_listening(false);
+        // But the kernel woke only this child for the connection waiting now (EPOLLEXCLUSIVE), and
+        // turning the listeners off does not pass that wake-up on: a sibling that is accepting would not
+        // hear of it before the next client arrives (seconds, or never). So this child takes it, one
+        // over its limit, and this thread serves it. Without an accepting sibling it stays queued: the
+        // next child to turn its listeners on sees it at once.
+        if (!sibling_accepting()) {
+            return;
+        }
+    }
+    // MaxConnectionsPerChild: reserve before accepting, so that threads accepting at the same moment never
+    // take more than the limit between them.
+    if (!budget_.reserve()) {
+        set_listening(false);
+        return;
+    }
+    apr_pool_t* p = pools_.take();
+    if (p == nullptr) {
+        budget_.give_back();
+        set_listening(false);
+        return;
+    }
+    apr_socket_t* sock = nullptr;
+    AcceptOutcome outcome = AcceptOutcome::gone;
+    {
+        // Under the lock: a graceful stop closes the listeners (begin_stop), and accept() must not meet a
+        // listener being closed (or a descriptor number already reused). A non-blocking accept is brief.
+        std::lock_guard lock(listen_mutex_);
+        if (which < listeners_.size()) {
+            outcome = accept_connection(listeners_[which], p, &sock);
+        }
+        if (outcome == AcceptOutcome::accepted) {
+            shortage_.succeeded();
+        }
+    }
+    switch (outcome) {
+    case AcceptOutcome::accepted:
+        break;
+    case AcceptOutcome::retry:
+        budget_.give_back();
+        pools_.give_back(p);
+        recheck_listener(which);  // a client that left before accept() may have others behind it
+        return;
+    case AcceptOutcome::shortage: {
+        budget_.give_back();
+        pools_.give_back(p);
+        bool first = false;
+        {
+            std::lock_guard lock(listen_mutex_);
+            first = shortage_.failures() == 0;
+            shortage_.failed(Clock::now());
+            resume_listening_at_ = Clock::now() + shortage_.delay();
+        }
+        if (first) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                         CXXLOGNO(90020) "accept: out of descriptors or memory; pausing accept (up to 1s at a "
+                                         "time) until they are available again");
+        }
+        set_listening(false);
+        {
+            std::lock_guard lock(qmutex_);
+            arm_timer_locked(resume_listening_at_);
+        }
+        return;
+    }
+    case AcceptOutcome::gone:
+        budget_.give_back();
+        pools_.give_back(p);
+        return;
+    case AcceptOutcome::sick:
+        budget_.give_back();
+        pools_.give_back(p);
+        sick_ = true;
+        stop_.request(ChildStop::graceful);
+        return;
+    }
+    if (budget_.accepted()) {
+        // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
+        ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
+        stop_.request(ChildStop::graceful);
+    } else if (leave_to_siblings(1)) {
+        // This one is ours (the kernel woke only this child for it); the next ones go to a sibling.
+        pause_listening(kShareRecheck);
+    }
+    recheck_listener(which);
+    new_connection(sock, p, t, thd);
+}
+
+}  // namespace mpmcxx::event
