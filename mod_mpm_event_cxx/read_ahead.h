@@ -4,7 +4,7 @@
 // read them from the socket.
 //
 // Why read rather than peek: a peek leaves the bytes in the socket and the core reads them again, one
-// system call more per request (BENCHMARKS.md, "the request-head peek"). Bytes read are no longer
+// system call more per request (BENCHMARKS.md, "The request head is read once"). Bytes read are no longer
 // readable, so a wait for the rest of a head needs no SO_RCVLOWAT either.
 //
 // Until the core's input filter first runs it has no brigade: bytes read before then are held here and
