@@ -109,7 +109,15 @@ cmp_ok($mid_resp, '>=', $R * 0.7 * 0.9, "$mid_resp connections reset mid-respons
 
 my $res = $load->wait(40);
 note('normal load meanwhile: ' . MpmCxx::Load::summary($res));
-is($res->{failed}, 0, "normal clients lost nothing ($res->{ok} ok)") or diag(join "\n", @{ $res->{first_errors} || [] });
+# Stock event shuts a keep-alive connection down unanswered when it becomes readable while no worker is
+# idle (README, intended difference 14; t/diff/busy_keepalive.t), and the bursts of resets above can keep
+# all its workers busy for a moment. For stock event only, that one kind of loss is noted, not failed.
+my $busy_closes = (kind() eq 'event' && !is_cxx())
+    ? ($res->{errors}{'connection closed before response (keep-alive request)'} // 0) : 0;
+note("stock event: $busy_closes keep-alive request(s) lost to busy workers (README, intended difference 14)")
+    if $busy_closes;
+is($res->{failed} - $busy_closes, 0, "normal clients lost nothing ($res->{ok} ok)")
+    or diag(join "\n", @{ $res->{first_errors} || [] });
 cmp_ok($res->{ok}, '>', 50, 'normal clients were served');
 
 ok(MpmCxx::Server::wait_until($T + 5, sub { $st = $srv->status; $st && $st->{BusyWorkers} == 1 }, 0.2),
