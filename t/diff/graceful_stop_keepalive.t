@@ -16,7 +16,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect read_response slow_request read_until_close);
+use MpmCxx::HTTP qw(slow_request read_until_close keepalive_connections);
 
 MpmCxx::Server::time_limit(90);
 
@@ -33,13 +33,7 @@ my $srv = MpmCxx::Server->new(name => 'gstop-ka',
 ok($srv->start, 'server started (KeepAliveTimeout 30)') or BAIL_OUT('cannot start');
 sleep 1;
 
-my @ka;
-for (1 .. 6) {
-    my $s = http_connect($srv->port) or next;
-    print $s "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    my $r = read_response($s, timeout => 5);
-    push @ka, $s if $r && $r->{status} == 200;
-}
+my @ka = keepalive_connections($srv->port, 6);
 is(scalar @ka, 6, 'six idle keep-alive connections');
 my $slow = slow_request($srv->port, 2000);
 ok($slow && $slow->started, 'a 2 s request in flight');

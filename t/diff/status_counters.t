@@ -14,7 +14,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect http_get read_response);
+use MpmCxx::HTTP qw(http_get keepalive_connections);
 
 plan skip_all => 'asynchronous connection counters are an event feature' unless kind() eq 'event';
 MpmCxx::Server::time_limit(60);
@@ -42,13 +42,7 @@ sub counters {
 }
 
 my $n = 6;
-my @ka;
-for (1 .. $n) {
-    my $s = http_connect($srv->port) or next;
-    print $s "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    my $r = read_response($s, timeout => 5);
-    push @ka, $s if $r && $r->{status} == 200;
-}
+my @ka = keepalive_connections($srv->port, $n);
 is(scalar @ka, $n, "$n idle keep-alive connections");
 
 my ($seen, $c) = (0, {});

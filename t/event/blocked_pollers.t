@@ -24,7 +24,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect read_response slow_request);
+use MpmCxx::HTTP qw(read_response slow_request keepalive_connections);
 
 MpmCxx::Server::time_limit(90);
 
@@ -51,13 +51,7 @@ ok($srv->start, "server started ($cpus CPUs: $sleepers sleepers, room for $threa
 MpmCxx::Server::wait_until(10, sub { scalar($srv->children) >= (kind() eq 'prefork' ? $threads : 1) }, 0.2);
 sleep 0.5;
 
-my @ka;
-for (1 .. $keepalive) {
-    my $s = http_connect($srv->port) or next;
-    print $s "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    my $r = read_response($s, timeout => 5);
-    push @ka, $s if $r && $r->{status} == 200;
-}
+my @ka = keepalive_connections($srv->port, $keepalive);
 is(scalar @ka, $keepalive, "$keepalive keep-alive connections open");
 
 my $sleep_ms = 4000;

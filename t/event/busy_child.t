@@ -27,7 +27,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect read_response slow_request);
+use MpmCxx::HTTP qw(slow_request keepalive_connections);
 
 MpmCxx::Server::time_limit(90);
 
@@ -53,14 +53,7 @@ sleep 0.5;
 my $sleep_ms = 4000;
 my (@scenes, @all_waits);
 for my $round (1 .. 4) {
-    my @ka;
-    for (1 .. (kind() eq 'event' ? 4 : 0)) {
-        my $s = http_connect($srv->port) or next;
-        print $s "GET /probe/pid HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-        my $r = read_response($s, timeout => 5);
-        push @ka, $s if $r && $r->{status} == 200;
-        sleep 0.1;
-    }
+    my @ka = keepalive_connections($srv->port, kind() eq 'event' ? 4 : 0, path => '/probe/pid', gap => 0.1);
     my @slow = grep { $_ && $_->started } map { slow_request($srv->port, $sleep_ms) } 1 .. 2;
     my $t0 = time;
     my $p = $srv->probe_pid(timeout => 10) || {};

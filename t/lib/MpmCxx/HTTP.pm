@@ -17,7 +17,7 @@ use Exporter 'import';
 $SIG{PIPE} = 'IGNORE';
 our @EXPORT_OK = qw(
     http_connect http_raw http_get parse_response parse_responses
-    read_until_close read_response slow_request
+    read_until_close read_response slow_request keepalive_connections
 );
 
 sub http_connect {
@@ -223,6 +223,23 @@ sub http_get {
 # Start a request to /probe/sleep and return once its first body line has
 # arrived (so the request is known to be in flight in a server process).
 # Returns an object with ->finish(timeout) giving the parsed response.
+# Opens $n connections, one after the other, each with one HTTP/1.1 request
+# answered 200 and left open (keep-alive). Returns the sockets that got there.
+# path: what to ask for (/small.txt); gap: seconds between two connections.
+sub keepalive_connections {
+    my ($port, $n, %o) = @_;
+    my $path = $o{path} || '/small.txt';
+    my @ka;
+    for (1 .. $n) {
+        my $s = http_connect($port) or next;
+        print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        my $r = read_response($s, timeout => 5);
+        push @ka, $s if $r && $r->{status} == 200;
+        sleep $o{gap} if $o{gap};
+    }
+    return @ka;
+}
+
 sub slow_request {
     my ($port, $ms, %o) = @_;
     my $path = $o{path} || "/probe/sleep?ms=$ms";
