@@ -220,9 +220,6 @@ sub http_get {
              headers => {}, body => '', raw => $data };
 }
 
-# Start a request to /probe/sleep and return once its first body line has
-# arrived (so the request is known to be in flight in a server process).
-# Returns an object with ->finish(timeout) giving the parsed response.
 # Opens $n connections, one after the other, each with one HTTP/1.1 request
 # answered 200 and left open (keep-alive). Returns the sockets that got there.
 # path: what to ask for (/small.txt); gap: seconds between two connections.
@@ -240,6 +237,9 @@ sub keepalive_connections {
     return @ka;
 }
 
+# Start a request to /probe/sleep and return once its first body line has
+# arrived (so the request is known to be in flight in a server process).
+# Returns an object with ->finish(timeout) giving the parsed response.
 sub slow_request {
     my ($port, $ms, %o) = @_;
     my $path = $o{path} || "/probe/sleep?ms=$ms";
