@@ -4,7 +4,8 @@
 # its processes) per idle connection must be at most 16 KiB (stock event:
 # about 31 KiB, TODO there). Then requests on a spread of the held
 # connections are answered in full: a connection whose memory was given back
-# serves its next request as before.
+# serves its next request as before. Stock event may close some held
+# connections on a loaded machine (intended difference 14): a TODO there.
 # Ours gives back the free blocks of a connection's allocator once it has
 # been idle for 1 s (mod_mpm_event_cxx: kTrimAfter, allocator_trim.h); stock
 # keeps them for the next request on that connection.
@@ -64,13 +65,24 @@ SKIP: {
                                        $per, $pss0 / 1024, $pss1 / 1024));
     }
 }
-my $ok = 0;
+# Closed while idle: counted before the next requests, which would hide them.
+my ($closed) = $held->closed;
+my ($ok, $lost, @why) = (0, 0);
 for my $k (0 .. 49) {
     my $r = $held->request(int($k * ($held->count - 1) / 49), '/small.txt', 5);
-    $ok++ if $r && $r->{status} == 200 && length($r->{body}) == 1024;
+    if ($r && $r->{status} == 200 && length($r->{body}) == 1024) { $ok++ }
+    elsif (!$r && $@ =~ /closed|reset|Broken pipe/) { $lost++ }
+    else { push @why, $r ? "status $r->{status}, " . length($r->{body}) . ' bytes' : $@ }
 }
-is($ok, 50, '50 of the held connections answer a next request in full');
-my ($closed) = $held->closed;
-is($closed, 0, 'none of them was closed by the server');
+is($ok, 50 - $lost, "the sampled held connections that are still open answer a next request in full ($ok)")
+    or diag(join '; ', @why);
+TODO: {
+    # Stock event shuts every keep-alive connection of a process when all its workers are busy for a
+    # moment (README, intended difference 14; t/diff/busy_keepalive.t). Opening 2,000 connections on a
+    # loaded machine can bring that about; ours must lose none.
+    local $TODO = is_cxx() ? undef : 'stock event closes keep-alive connections when its workers are busy';
+    ok($closed == 0 && $lost == 0, "none of them was closed by the server ($closed of all held closed while "
+       . "idle, $lost of 50 sampled lost)");
+}
 $held->close_all;
 $srv->stop;

@@ -2,7 +2,8 @@
 #   -X, -DONE_PROCESS       exactly one process, which serves requests itself
 #   -DNO_DETACH, -DFOREGROUND  the started process stays the parent (no
 #                              daemonizing) and has children that serve
-# Each serves a request and ends cleanly on SIGTERM.
+# Each serves a request and ends cleanly on SIGTERM (stock event in a
+# one-process mode sometimes crashes there: a TODO for it alone).
 use strict;
 use warnings;
 
@@ -11,8 +12,8 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use Time::HiRes qw(sleep time);
-use POSIX qw(WIFEXITED WEXITSTATUS WIFSIGNALED WTERMSIG);
-use MpmCxx::Env qw(kind);
+use POSIX qw(WIFEXITED WEXITSTATUS WIFSIGNALED WTERMSIG SIGSEGV);
+use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
 
 MpmCxx::Server::time_limit(150);
@@ -54,9 +55,17 @@ for my $m (@modes) {
     my $t0 = time;
     kill 'TERM', $pid;
     my $st = $srv->wait_fg(10);
-    ok(defined $st && WIFEXITED($st) && WEXITSTATUS($st) == 0,
-       sprintf("$arg: SIGTERM ends it with exit status 0 (%.1fs)", time - $t0))
-        or diag('wait status: ' . ($st // 'still running'));
+    # Stock event's one process can die of SIGSEGV as it stops: its main thread faults in
+    # apr_os_sock_get while worker threads are exiting (RELIABILITY.md). For stock event in a
+    # one-process mode that one death is a TODO; any other failure fails, and on ours everything does.
+    my $stock_crash = kind() eq 'event' && !is_cxx() && $one
+        && defined $st && $st > 0 && WIFSIGNALED($st) && WTERMSIG($st) == SIGSEGV;
+    TODO: {
+        local $TODO = $stock_crash ? 'stock event can crash on SIGTERM in one-process mode' : undef;
+        ok(defined $st && WIFEXITED($st) && WEXITSTATUS($st) == 0,
+           sprintf("$arg: SIGTERM ends it with exit status 0 (%.1fs)", time - $t0))
+            or diag('wait status: ' . ($st // 'still running'));
+    }
     ok($srv->wait_gone(5), "$arg: no process left");
     $srv->cleanup;
 }
