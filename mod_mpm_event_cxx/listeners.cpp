@@ -43,7 +43,7 @@ namespace {
 // a thread takes it, and the kernel wakes the next waiting thread for it, and that one the next, until
 // someone has accepted: a new connection woke several idle threads (accept() failing with EAGAIN in all
 // but one; about 3 context switches more per connection on an idle server). The price of edge
-// triggering is recheck_listener().
+// triggering is recheck_listeners().
 epoll_event listener_event(std::size_t i) noexcept
 {
     epoll_event ev{};
@@ -82,16 +82,28 @@ bool listener_ready(const ap_listen_rec* lr) noexcept
 // it too, but moves this child to the end of the kernel's list for it, so that bursts of connections were
 // spread over all the children.) Listeners that are off (at the limit, or left to siblings) are not
 // looked at: that happens when they come back on, as it did for level-triggered ones.
-void EventChild::recheck_listener(std::size_t which) noexcept
+// Every listener is looked at, not only the one just taken from: the kick is one token for all of them,
+// and the thread that takes it serves the first listener with a connection waiting. Looking only at that
+// one afterwards forgot the others: connections on a second port then waited, unreported, until another
+// client came to that port (with none coming, for ever; the clients timed out).
+void EventChild::recheck_listeners() noexcept
 {
-    {
-        std::lock_guard lock(listen_mutex_);
-        if (!listening_.load() || which >= listeners_.size() || !listener_ready(listeners_[which])) {
-            return;
-        }
+    if (!listening_.load() || !any_listener_waiting()) {
+        return;
     }
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
+}
+
+bool EventChild::any_listener_waiting() noexcept
+{
+    std::lock_guard lock(listen_mutex_);
+    for (const ap_listen_rec* lr : listeners_) {
+        if (listener_ready(lr)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
@@ -210,7 +222,11 @@ void EventChild::maybe_resume_listening() noexcept
             return;
         }
     }
-    if (leave_to_siblings()) {
+    // Still leaving new connections to the siblings, unless one is waiting: the kernel may have reported
+    // it to this child just before its listeners went off (that wake-up went with them), and then no
+    // sibling hears of it until another client arrives. Taking it here bounds its wait to one recheck
+    // period.
+    if (leave_to_siblings() && !any_listener_waiting()) {
         pause_listening(kShareRecheck);
         return;
     }
@@ -269,7 +285,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     case AcceptOutcome::retry:
         budget_.give_back();
         pools_.give_back(p);
-        recheck_listener(which);  // a client that left before accept() may have others behind it
+        recheck_listeners();  // a client that left before accept() may have others behind it
         return;
     case AcceptOutcome::shortage: {
         budget_.give_back();
@@ -312,7 +328,7 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
         // This one is ours (the kernel woke only this child for it); the next ones go to a sibling.
         pause_listening(kShareRecheck);
     }
-    recheck_listener(which);
+    recheck_listeners();
     new_connection(sock, p, t, thd);
 }
 

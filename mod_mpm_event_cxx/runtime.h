@@ -112,7 +112,8 @@ private:
     // listeners.cpp
     void on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept;
     void set_listening(bool on) noexcept;
-    void recheck_listener(std::size_t which) noexcept;
+    void recheck_listeners() noexcept;
+    bool any_listener_waiting() noexcept;
     void on_kick(int t, apr_thread_t* thd) noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
@@ -149,7 +150,7 @@ private:
     Fd epoll_;
     Fd wake_;   // level-triggered, written once when every thread must leave
     Fd timer_;  // timerfd for timeout queues and timed callbacks, EPOLLONESHOT
-    Fd kick_;   // edge-triggered: one idle thread looks at the listeners again (recheck_listener)
+    Fd kick_;   // edge-triggered: one idle thread looks at the listeners again (recheck_listeners)
 
     std::vector<ap_listen_rec*> listeners_;
     std::mutex listen_mutex_;
