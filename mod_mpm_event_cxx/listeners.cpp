@@ -237,7 +237,9 @@ void EventChild::maybe_resume_listening() noexcept
 
 void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexcept
 {
-    if (stopping() != ChildStop::none) {
+    // A child stopping gracefully still takes the connection it was woken for while its listeners are
+    // open (the accept below is under the lock that closes them): the kernel woke no one else for it.
+    if (stopping() == ChildStop::immediate) {
         return;
     }
     if (!below_limit(true)) {
@@ -323,6 +325,9 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     if (budget_.accepted()) {
         // MaxConnectionsPerChild: this is the last one; a fresh child takes over.
         ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
+        // Off at once rather than when the main thread begins the stop: until then the kernel would
+        // still wake this child for new connections that it may no longer take.
+        set_listening(false);
         stop_.request(ChildStop::graceful);
     } else if (leave_to_siblings(1)) {
         // This one is ours (the kernel woke only this child for it); the next ones go to a sibling.
