@@ -95,15 +95,20 @@ void EventChild::recheck_listeners() noexcept
     [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
 }
 
+// The index of the first listener with a connection waiting, or listeners_.size() if none has one.
+std::size_t EventChild::first_waiting_listener_locked() const noexcept
+{
+    std::size_t which = 0;
+    while (which < listeners_.size() && !listener_ready(listeners_[which])) {
+        ++which;
+    }
+    return which;
+}
+
 bool EventChild::any_listener_waiting() noexcept
 {
     std::lock_guard lock(listen_mutex_);
-    for (const ap_listen_rec* lr : listeners_) {
-        if (listener_ready(lr)) {
-            return true;
-        }
-    }
-    return false;
+    return first_waiting_listener_locked() < listeners_.size();
 }
 
 void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
@@ -114,9 +119,7 @@ void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
         if (!listening_.load() || stopping() != ChildStop::none) {
             return;
         }
-        while (which < listeners_.size() && !listener_ready(listeners_[which])) {
-            ++which;
-        }
+        which = first_waiting_listener_locked();
         if (which == listeners_.size()) {
             return;  // a sibling or another thread was faster
         }

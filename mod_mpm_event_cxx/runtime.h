@@ -114,6 +114,7 @@ private:
     void set_listening(bool on) noexcept;
     void recheck_listeners() noexcept;
     bool any_listener_waiting() noexcept;
+    std::size_t first_waiting_listener_locked() const noexcept;
     void on_kick(int t, apr_thread_t* thd) noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
