@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/base/log_ids.h"
@@ -62,17 +63,6 @@ int listener_fd(const ap_listen_rec* lr) noexcept
     return fd;
 }
 
-// Whether a connection waits to be accepted (poll, no wait).
-bool listener_ready(const ap_listen_rec* lr) noexcept
-{
-    const int fd = listener_fd(lr);
-    if (fd < 0) {
-        return false;
-    }
-    pollfd pfd{fd, POLLIN, 0};
-    return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
-}
-
 }  // namespace
 
 // An edge-triggered listener is reported once for connections that arrive together, and the wake-ups of
@@ -83,9 +73,7 @@ bool listener_ready(const ap_listen_rec* lr) noexcept
 // spread over all the children.) Listeners that are off (at the limit, or left to siblings) are not
 // looked at: that happens when they come back on, as it did for level-triggered ones.
 // Every listener is looked at, not only the one just taken from: the kick is one token for all of them,
-// and the thread that takes it serves the first listener with a connection waiting. Looking only at that
-// one afterwards forgot the others: connections on a second port then waited, unreported, until another
-// client came to that port (with none coming, for ever; the clients timed out).
+// so connections on another port would otherwise wait, unreported, until another client came to it.
 void EventChild::recheck_listeners() noexcept
 {
     if (!listening_.load() || !any_listener_waiting()) {
@@ -95,14 +83,26 @@ void EventChild::recheck_listeners() noexcept
     [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
 }
 
-// The index of the first listener with a connection waiting, or listeners_.size() if none has one.
+// The index of the first listener with a connection waiting, or listeners_.size() if none has one: one
+// poll() (no wait) for up to kPollChunk listeners. A closed listener's fd is -1, which poll() skips.
 std::size_t EventChild::first_waiting_listener_locked() const noexcept
 {
-    std::size_t which = 0;
-    while (which < listeners_.size() && !listener_ready(listeners_[which])) {
-        ++which;
+    constexpr std::size_t kPollChunk = 16;
+    for (std::size_t base = 0; base < listeners_.size(); base += kPollChunk) {
+        pollfd pfds[kPollChunk];
+        const std::size_t n = std::min(kPollChunk, listeners_.size() - base);
+        for (std::size_t i = 0; i < n; ++i) {
+            pfds[i] = pollfd{listener_fd(listeners_[base + i]), POLLIN, 0};
+        }
+        if (::poll(pfds, n, 0) > 0) {
+            for (std::size_t i = 0; i < n; ++i) {
+                if ((pfds[i].revents & POLLIN) != 0) {
+                    return base + i;
+                }
+            }
+        }
     }
-    return which;
+    return listeners_.size();
 }
 
 bool EventChild::any_listener_waiting() noexcept
