@@ -16,7 +16,8 @@
 # the 1 s callback, the listener polls again with its ~30 s default
 # timeout), so the download stalls after the first pulse; and a connection
 # a module leaves suspended is never taken back. Those checks are TODO on
-# stock event.
+# stock event, and so are part 2's new clients: the stalled downloads hold
+# stock's threads, and sometimes none is answered.
 #
 # worker kinds have no timed callbacks (APR_ENOTIMPL): mod_dialup sends the
 # first pulse and the connection ends there, on stock worker as on ours; the
@@ -168,9 +169,14 @@ if (kind() eq 'worker') {
     my @p = map { [split / /] } grep { /^\d/ } $wait->(20);
     my $ok = grep { $_->[1] == 200 && $_->[2] == 1024 } @p;
     my ($max) = sort { $b <=> $a } map { $_->[0] } @p;
-    is($ok, 10, "while $n paced downloads run on 4 threads: 10 new clients answered");
-    cmp_ok($max // 99999, '<', 1000, sprintf('... each within 1 s (max %.0f ms, median %.0f ms)', $max // -1,
-                                             median(map { $_->[0] } @p) // -1));
+    {
+        # Stock event's stalled downloads hold its threads, and in about 1 run of 3 here (2026-11-27,
+        # once in CI) no new client was answered.
+        local $TODO = $todo;
+        is($ok, 10, "while $n paced downloads run on 4 threads: 10 new clients answered");
+        cmp_ok($max // 99999, '<', 1000, sprintf('... each within 1 s (max %.0f ms, median %.0f ms)', $max // -1,
+                                                 median(map { $_->[0] } @p) // -1));
+    }
     TODO: {
         local $TODO = $todo;
         my $intact = grep { my $r = parse_response($_->[0]); $r && $r->{status} == 200 && $r->{body} eq $content }
