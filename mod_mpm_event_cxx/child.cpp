@@ -343,7 +343,8 @@ void EventChild::worker_loop(int worker, apr_thread_t* thd) noexcept
     ws.generation = g.retained->threaded.sup.mpm->my_generation;
     for (;;) {
         ChildStop stop = stopping();
-        if (stop == ChildStop::immediate || (stop == ChildStop::graceful && open_.load() == 0)) {
+        if (stop == ChildStop::immediate ||
+            (stop == ChildStop::graceful && open_.load() == 0 && !draining_.load())) {
             break;
         }
         sb::set_status(slot_, index, SERVER_READY);
@@ -389,14 +390,7 @@ void EventChild::begin_stop(ChildStop how) noexcept
     } else {
         // Listeners go; connections already here are served (keep-alive ones until their next request,
         // answered with "Connection: close", or their timeout).
-        std::lock_guard lock(listen_mutex_);
-        for (ap_listen_rec* lr : listeners_) {
-            if (lr->sd != nullptr && lr->active) {
-                apr_socket_close(lr->sd);
-                lr->active = 0;
-            }
-        }
-        listeners_.clear();
+        drain_listeners();
     }
     std::lock_guard lock(qmutex_);
     rearm_timer_after_expiry_locked();
@@ -427,7 +421,7 @@ int EventChild::run() noexcept
         deadline = Clock::now() + kImmediateGrace;
     }
     while (workers_.live() > 0) {
-        if (stopping() == ChildStop::graceful && open_.load() == 0) {
+        if (stopping() == ChildStop::graceful && open_.load() == 0 && !draining_.load()) {
             wake_all();  // the last connection is gone: everyone out
         }
         if (Clock::now() >= deadline) {

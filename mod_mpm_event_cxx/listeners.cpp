@@ -79,6 +79,11 @@ void EventChild::recheck_listeners() noexcept
     if (!listening_.load() || !any_listener_waiting()) {
         return;
     }
+    kick();
+}
+
+void EventChild::kick() noexcept
+{
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(kick_.get(), &one, sizeof one);
 }
@@ -114,17 +119,108 @@ bool EventChild::any_listener_waiting() noexcept
 void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
 {
     std::size_t which = 0;
+    bool drain = false;
     {
         std::lock_guard lock(listen_mutex_);
-        if (!listening_.load() || stopping() != ChildStop::none) {
+        switch (stopping()) {
+        case ChildStop::immediate:
             return;
-        }
-        which = first_waiting_listener_locked();
-        if (which == listeners_.size()) {
-            return;  // a sibling or another thread was faster
+        case ChildStop::graceful:
+            if (!draining_.load()) {
+                return;
+            }
+            which = first_waiting_listener_locked();
+            if (which == listeners_.size() || drain_left_ == 0) {
+                close_listeners_locked();  // nothing left behind (or the bound is reached)
+                return;
+            }
+            --drain_left_;
+            drain = true;
+            break;
+        case ChildStop::none:
+            if (!listening_.load()) {
+                return;
+            }
+            which = first_waiting_listener_locked();
+            if (which == listeners_.size()) {
+                return;  // a sibling or another thread was faster
+            }
+            break;
         }
     }
-    on_listener(which, t, thd);
+    if (drain) {
+        take_waiting(which, t, thd);
+    } else {
+        on_listener(which, t, thd);
+    }
+}
+
+// A graceful stop turns the listeners off first (EPOLL_CTL_DEL: the kernel reports new arrivals to the
+// siblings from then on). Connections already waiting may have been reported to this child alone: the
+// kernel wakes one child per arrival (EPOLLEXCLUSIVE), and an accepting sibling hears of a waiting
+// connection only when the next one arrives, which may be never. So while a sibling is accepting, this
+// child takes what is waiting, over its connection limit and MaxConnectionsPerChild (it is stopping
+// anyway; at most ThreadsPerChild more), and closes the listeners once nothing waits. Idle threads do it
+// through the kick event; the threads stay until it is done. With no sibling accepting, the connections
+// are left to the next child that registers its listeners (a new child, or a sibling turning them back
+// on): the registration finds them at once.
+void EventChild::drain_listeners() noexcept
+{
+    const bool sibling = sibling_accepting();
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (listeners_.empty() || draining_.load()) {
+            return;
+        }
+        if (!sibling || first_waiting_listener_locked() == listeners_.size()) {
+            close_listeners_locked();
+            return;
+        }
+        drain_left_ = static_cast<std::size_t>(tpc_);
+        draining_ = true;
+    }
+    kick();
+}
+
+// One waiting connection for a graceful stop's drain (on_kick chose the listener).
+void EventChild::take_waiting(std::size_t which, int t, apr_thread_t* thd) noexcept
+{
+    apr_pool_t* p = pools_.take();
+    apr_socket_t* sock = nullptr;
+    AcceptOutcome outcome = AcceptOutcome::gone;
+    {
+        std::lock_guard lock(listen_mutex_);
+        if (p == nullptr) {
+            close_listeners_locked();
+            return;
+        }
+        if (which < listeners_.size()) {
+            outcome = accept_connection(listeners_[which], p, &sock);
+        }
+        if (outcome != AcceptOutcome::accepted && outcome != AcceptOutcome::retry) {
+            close_listeners_locked();  // out of descriptors, or the listener failed: leave the rest
+        }
+    }
+    if (outcome == AcceptOutcome::accepted || outcome == AcceptOutcome::retry) {
+        kick();  // the next one, or the close once none waits
+    }
+    if (outcome != AcceptOutcome::accepted) {
+        pools_.give_back(p);
+        return;
+    }
+    new_connection(sock, p, t, thd);
+}
+
+void EventChild::close_listeners_locked() noexcept
+{
+    for (ap_listen_rec* lr : listeners_) {
+        if (lr->sd != nullptr && lr->active) {
+            apr_socket_close(lr->sd);
+            lr->active = 0;
+        }
+    }
+    listeners_.clear();
+    draining_ = false;
 }
 
 void EventChild::set_listening(bool on) noexcept

@@ -116,6 +116,10 @@ private:
     bool any_listener_waiting() noexcept;
     std::size_t first_waiting_listener_locked() const noexcept;
     void on_kick(int t, apr_thread_t* thd) noexcept;
+    void kick() noexcept;
+    void drain_listeners() noexcept;
+    void take_waiting(std::size_t which, int t, apr_thread_t* thd) noexcept;
+    void close_listeners_locked() noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     bool sibling_accepting() const noexcept;
@@ -161,6 +165,10 @@ private:
     std::atomic<bool> off_at_limit_{false};
     Backoff shortage_{std::chrono::milliseconds(50), std::chrono::seconds(1)};  // listen_mutex_
     Clock::time_point resume_listening_at_{};                                   // listen_mutex_
+    // A graceful stop takes the connections already waiting before it closes the listeners
+    // (drain_listeners): how many more it may take (listen_mutex_), and whether it is still at it.
+    std::size_t drain_left_ = 0;
+    std::atomic<bool> draining_{false};
 
     PoolStack pools_;
     ConnTable<Conn> conns_;
