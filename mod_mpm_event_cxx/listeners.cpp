@@ -194,9 +194,7 @@ void EventChild::take_waiting(std::size_t which, int t, apr_thread_t* thd) noexc
             close_listeners_locked();
             return;
         }
-        if (which < listeners_.size()) {
-            outcome = accept_connection(listeners_[which], p, &sock);
-        }
+        outcome = accept_locked(which, p, &sock);
         if (outcome != AcceptOutcome::accepted && outcome != AcceptOutcome::retry) {
             close_listeners_locked();  // out of descriptors, or the listener failed: leave the rest
         }
@@ -209,6 +207,20 @@ void EventChild::take_waiting(std::size_t which, int t, apr_thread_t* thd) noexc
         return;
     }
     new_connection(sock, p, t, thd);
+}
+
+// Under listen_mutex_: a stop closes the listeners under it, and accept() must not meet a listener being
+// closed (or a descriptor number already reused). A non-blocking accept is brief. `gone` once closed.
+AcceptOutcome EventChild::accept_locked(std::size_t which, apr_pool_t* p, apr_socket_t** sock) noexcept
+{
+    if (which >= listeners_.size()) {
+        return AcceptOutcome::gone;
+    }
+    AcceptOutcome outcome = accept_connection(listeners_[which], p, sock);
+    if (outcome == AcceptOutcome::accepted) {
+        shortage_.succeeded();
+    }
+    return outcome;
 }
 
 void EventChild::close_listeners_locked() noexcept
@@ -370,15 +382,8 @@ void EventChild::on_listener(std::size_t which, int t, apr_thread_t* thd) noexce
     apr_socket_t* sock = nullptr;
     AcceptOutcome outcome = AcceptOutcome::gone;
     {
-        // Under the lock: a graceful stop closes the listeners (begin_stop), and accept() must not meet a
-        // listener being closed (or a descriptor number already reused). A non-blocking accept is brief.
         std::lock_guard lock(listen_mutex_);
-        if (which < listeners_.size()) {
-            outcome = accept_connection(listeners_[which], p, &sock);
-        }
-        if (outcome == AcceptOutcome::accepted) {
-            shortage_.succeeded();
-        }
+        outcome = accept_locked(which, p, &sock);
     }
     switch (outcome) {
     case AcceptOutcome::accepted:

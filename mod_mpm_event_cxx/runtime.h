@@ -13,6 +13,7 @@
 #include "common/io/conn_table.h"
 #include "common/io/timeout_queue.h"
 #include "common/io/timer_heap.h"
+#include "common/listen/accept_result.h"
 #include "common/lifecycle/connection_budget.h"
 #include "common/process/stop_watch.h"
 #include "common/supervise/backoff.h"
@@ -120,6 +121,7 @@ private:
     void drain_listeners() noexcept;
     void take_waiting(std::size_t which, int t, apr_thread_t* thd) noexcept;
     void close_listeners_locked() noexcept;
+    AcceptOutcome accept_locked(std::size_t which, apr_pool_t* p, apr_socket_t** sock) noexcept;
     void maybe_resume_listening() noexcept;
     bool leave_to_siblings(unsigned accepting = 0) const noexcept;
     bool sibling_accepting() const noexcept;

@@ -169,10 +169,8 @@ if (kind() eq 'worker') {
     my @p = map { [split / /] } grep { /^\d/ } $wait->(20);
     my $ok = grep { $_->[1] == 200 && $_->[2] == 1024 } @p;
     my ($max) = sort { $b <=> $a } map { $_->[0] } @p;
-    {
-        # Stock event's stalled downloads hold its threads, and in about 1 run of 3 here (2026-11-27,
-        # once in CI) no new client was answered.
-        local $TODO = $todo;
+    TODO: {
+        local $TODO = $todo;  # stock: about 1 run in 3 here (2026-11-27, once in CI)
         is($ok, 10, "while $n paced downloads run on 4 threads: 10 new clients answered");
         cmp_ok($max // 99999, '<', 1000, sprintf('... each within 1 s (max %.0f ms, median %.0f ms)', $max // -1,
                                                  median(map { $_->[0] } @p) // -1));
