@@ -35,6 +35,70 @@ void close_retained(RetainedListeners& r) noexcept
     }
     r.count = 0;
 }
+
+bool same_sockaddr(const apr_sockaddr_t* a, const apr_sockaddr_t* b) noexcept
+{
+    return a != nullptr && b != nullptr && a->family == b->family && a->port == b->port && a->salen == b->salen &&
+           std::memcmp(&a->sa, &b->sa, static_cast<std::size_t>(a->salen)) == 0;
+}
+
+// ap_duplicate_listeners() looks each listener's host name up again for every further bucket and binds
+// the first address it gets. Without an address (`Listen 80`) bucket 0 is the dual-stack [::], but the
+// look-up gives 0.0.0.0 first: the kernel then sends every IPv4 connection to the IPv4 duplicates, never
+// to bucket 0, whose children get only IPv6 clients (stock has the same fault). A name with several
+// addresses (localhost) fares alike. While httpd duplicates, each listener's name is its own numeric
+// address, so every bucket binds exactly what bucket 0 bound; the names are restored afterwards (httpd
+// matches the next configuration's Listen lines by them).
+class PinnedListenerNames {
+public:
+    explicit PinnedListenerNames(apr_pool_t* pconf) noexcept
+    {
+        for (ap_listen_rec* lr = ap_listeners; lr != nullptr && saved_ < kMax; lr = lr->next) {
+            apr_sockaddr_t* sa = lr->bind_addr;
+            char ip[64];
+            if (sa == nullptr || apr_sockaddr_ip_getbuf(ip, sizeof ip, sa) != APR_SUCCESS) {
+                continue;
+            }
+            names_[saved_] = {sa, sa->hostname};
+            ++saved_;
+            sa->hostname = apr_pstrdup(pconf, ip);
+        }
+    }
+    ~PinnedListenerNames()
+    {
+        for (int i = 0; i < saved_; ++i) {
+            names_[i].sa->hostname = names_[i].hostname;
+        }
+    }
+    PinnedListenerNames(const PinnedListenerNames&) = delete;
+    PinnedListenerNames& operator=(const PinnedListenerNames&) = delete;
+
+private:
+    static constexpr int kMax = 256;
+    struct Saved {
+        apr_sockaddr_t* sa;
+        char* hostname;
+    };
+    Saved names_[kMax]{};
+    int saved_ = 0;
+};
+
+// Every duplicate must listen where its bucket-0 twin does; says which does not (a resolver that answers
+// differently for the numeric name, say). Connections still reach every bucket that listens.
+void check_duplicates(const std::vector<ap_listen_rec*>& heads, int level_flags, server_rec* log_s) noexcept
+{
+    for (std::size_t b = 1; b < heads.size(); ++b) {
+        const ap_listen_rec* dup = heads[b];
+        for (const ap_listen_rec* lr = ap_listeners; lr != nullptr && dup != nullptr; lr = lr->next, dup = dup->next) {
+            if (!same_sockaddr(lr->bind_addr, dup->bind_addr)) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING | level_flags, 0, log_s,
+                             CXXLOGNO(90014) "listener bucket %d listens on %pI, not on %pI as bucket 0 does; "
+                                             "its children get only that address's connections",
+                             static_cast<int>(b), dup->bind_addr, lr->bind_addr);
+            }
+        }
+    }
+}
 }  // namespace
 
 bool ListenBuckets::reuse_duplicates(apr_pool_t* pconf, int num_buckets, int per_bucket, RetainedListeners& r,
@@ -160,16 +224,22 @@ ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_b
     ap_listen_rec** heads = nullptr;
     apr_status_t rv = APR_SUCCESS;
     if (keep_bucket_count && !one_process && reuse_duplicates(pconf, num_buckets, n, retained, set->heads_)) {
-        // httpd's own bookkeeping holds bucket 0 only; the duplicates are ours (closed by set->close_all()).
+        // httpd's own bookkeeping holds bucket 0 only; the duplicates are ours (closed by set->close_all(),
+        // and on exec since they are close-on-exec). ap_num_listen_buckets stays 1: httpd's
+        // ap_close_listeners(), which runs in every child process before an exec (CGI, piped logs), walks
+        // that many entries of its bucket array, which has one.
         int one = 1;
         rv = ap_duplicate_listeners(pconf, s, &heads, &one);
-        ap_num_listen_buckets = num_buckets;
     } else {
         close_retained(retained);
+        PinnedListenerNames pinned(pconf);
         rv = ap_duplicate_listeners(pconf, s, &heads, &num_buckets);
         if (rv == APR_SUCCESS) {
             set->heads_.assign(heads, heads + num_buckets);
         }
+    }
+    if (rv == APR_SUCCESS) {
+        check_duplicates(set->heads_, level_flags, log_s);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, rv, log_s, CXXLOGNO(90011) "could not duplicate listeners");

@@ -1,7 +1,9 @@
 # ListenCoresBucketsRatio 1 on a machine with N >= 2 cores: N listener buckets
 # (N SO_REUSEPORT sockets on the port, each with its own children). The
 # kernel spreads new connections over all sockets, so every bucket must be
-# served or connections hang. Also across a graceful restart.
+# served or connections hang. Also across a graceful restart, after which a
+# CGI must still start (every process httpd forks for an exec closes the
+# listeners of all buckets first).
 use strict;
 use warnings;
 
@@ -10,7 +12,7 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use Time::HiRes qw(sleep);
-use MpmCxx::Env qw(kind ncpus is_cxx);
+use MpmCxx::Env qw(kind ncpus is_cxx cgi_module);
 use MpmCxx::Server;
 use MpmCxx::Load;
 
@@ -42,7 +44,7 @@ my %spare;
     $spare{event} = $spare{worker};
 }
 
-plan tests => 7;
+plan tests => 8;
 
 # number of LISTEN sockets on 127.0.0.1:$port (from /proc/net/tcp)
 sub listen_sockets {
@@ -57,7 +59,7 @@ sub listen_sockets {
     return $n;
 }
 
-my $srv = MpmCxx::Server->new(name => 'buckets', conf => $conf{ kind() } . "ListenCoresBucketsRatio 1\n");
+my $srv = MpmCxx::Server->new(name => 'buckets', cgi => 1, conf => $conf{ kind() } . "ListenCoresBucketsRatio 1\n");
 ok($srv->start, 'server started') or BAIL_OUT('cannot start');
 is(listen_sockets($srv->port), $ncpu, "$ncpu listening sockets on the port ($ncpu buckets)");
 {
@@ -92,4 +94,12 @@ TODO: {
         or diag(join "\n", @{ $res->{first_errors} });
 }
 is(listen_sockets($srv->port), $ncpu, "still $ncpu listening sockets after the restart");
+{
+    my ($ok, @bad) = (0);
+    for (1 .. 10) {
+        my $r = $srv->get('/cgi-bin/env.pl');
+        if (($r->{status} // 0) == 200 && ($r->{body} // '') =~ /^cgi ok$/m) { $ok++ } else { push @bad, $r->{status} // 'none' }
+    }
+    is($ok, 10, 'CGI (' . cgi_module() . ') runs after the graceful restart') or diag("statuses: @bad");
+}
 $srv->stop;
