@@ -1,7 +1,8 @@
 # Every byte of a request reaches the handler, in order, however the client
 # splits it: in one write, head and body in pieces with pauses between them,
 # a body starting in the same write as the end of the head, on a new and on a
-# kept-alive connection, and two requests pipelined in one write.
+# kept-alive connection, and two requests pipelined in one write; a body sent
+# only after the server's 100 Continue, and a chunked body in pieces.
 #
 # event_cxx reads the first bytes of a request head itself, before any module
 # (to wait for the rest without a thread: docs/event.md, "Request heads"), and
@@ -23,7 +24,7 @@ use MpmCxx::Server;
 
 MpmCxx::Server::time_limit(120);
 
-plan tests => 13, need_module(cgi_module() eq 'cgi' ? 'mod_cgi.c' : 'mod_cgid.c');
+plan tests => 18, need_module(cgi_module() eq 'cgi' ? 'mod_cgi.c' : 'mod_cgid.c');
 
 my $port = Apache::Test::vars('port');
 
@@ -145,4 +146,42 @@ sub body_ok {
     ok(body_ok($r, $body), 'a 20 KiB head in 4 KiB pieces: the whole body, in order')
         or diag('status ' . ($r ? $r->{status} : "none: $@"));
     close $s;
+}
+
+# 7. Expect: 100-continue: the head alone, the body only after the interim response (on a new and on a
+#    kept-alive connection).
+{
+    my $s = http_connect($port);
+    my $pending = '';
+    for my $round (1, 2) {
+        my $body = pattern(8000, "cont$round");
+        my $head = post_head(length $body, query => "cont$round");
+        $head =~ s/\r\n\r\n$/\r\nExpect: 100-continue\r\n\r\n/;
+        print $s $head;
+        my $interim = read_response($s, pending => \$pending, timeout => 10, head => 1);
+        is($interim && $interim->{status}, 100, "Expect: 100-continue ($round): 100 Continue before the body")
+            or diag('got ' . ($interim ? "status $interim->{status}" : "nothing: $@"));
+        print $s $body;
+        my $r = read_response($s, pending => \$pending, timeout => 15);
+        ok(body_ok($r, $body) && $r->{body} =~ /^QUERY_STRING=cont$round$/m,
+           "... then the body: the whole body, in order ($round)");
+    }
+    close $s;
+}
+
+# 8. A chunked body, its chunks split across writes with pauses.
+{
+    my $body = pattern(15000, 'chunked');
+    my @chunks = (substr($body, 0, 4000), substr($body, 4000, 1), substr($body, 4001));
+    my $wire = join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) } @chunks) . "0\r\n\r\n";
+    my $head = "POST /cgi-bin/env.pl?chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+        . "Connection: close\r\n\r\n";
+    my $s = http_connect($port);
+    my $pending = '';
+    # cuts inside a size line, inside chunk data, and between a chunk and its CRLF
+    my @cut = (2, 3002, 4005, length $wire);
+    my @wire = map { substr($wire, $_ ? $cut[$_ - 1] : 0, $cut[$_] - ($_ ? $cut[$_ - 1] : 0)) } 0 .. $#cut;
+    my $r = send_pieces($s, \$pending, substr($head, 0, 30), substr($head, 30) . $wire[0], @wire[1 .. $#wire]);
+    ok(body_ok($r, $body), 'a chunked body in pieces: the whole body, in order')
+        or diag('status ' . ($r ? $r->{status} . ' ' . ($r->{body} =~ /BODY_LENGTH=(\d+)/ ? "length $1" : '') : "none: $@"));
 }

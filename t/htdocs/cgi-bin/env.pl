@@ -8,6 +8,9 @@ use Digest::MD5 qw(md5_hex);
 my $body = '';
 if (($ENV{CONTENT_LENGTH} || 0) > 0) {
     read(STDIN, $body, $ENV{CONTENT_LENGTH});
+} elsif (($ENV{HTTP_TRANSFER_ENCODING} // '') =~ /chunked/i) {
+    local $/;
+    $body = <STDIN> // '';  # httpd de-chunks it and ends it with EOF
 }
 print "Content-Type: text/plain\r\n";
 print "X-CGI-Pid: $$\r\n";
