@@ -48,7 +48,8 @@ bool same_sockaddr(const apr_sockaddr_t* a, const apr_sockaddr_t* b) noexcept
 // to bucket 0, whose children get only IPv6 clients (stock has the same fault). A name with several
 // addresses (localhost) fares alike. While httpd duplicates, each listener's name is its own numeric
 // address, so every bucket binds exactly what bucket 0 bound; the names are restored afterwards (httpd
-// matches the next configuration's Listen lines by them).
+// matches the next configuration's Listen lines by them). Beyond kMax listeners the rest keep httpd's
+// look-up; check_duplicates() says where that differs.
 class PinnedListenerNames {
 public:
     explicit PinnedListenerNames(apr_pool_t* pconf) noexcept

@@ -56,9 +56,8 @@ $conf{event} = $conf{worker};
 my $user = $ENV{MPMCXX_TEST_USER} || 'mpmtest';
 plan skip_all => "user $user does not exist" unless getpwnam($user);
 plan tests => 8;
-my $srv = MpmCxx::Server->new(name => 'dualstack', user => $user, group => $user, conf => '');
-$srv->{listen} = ['Listen ' . $srv->port];
-$srv->write_conf($conf{ kind() } . "ListenCoresBucketsRatio $ratio\n");
+my $srv = MpmCxx::Server->new(name => 'dualstack', user => $user, group => $user, listen_any => 1,
+                              conf => $conf{ kind() } . "ListenCoresBucketsRatio $ratio\n");
 
 # LISTEN sockets on the port: { v4 => [...], v6 => [...] }, each { inode, queued }
 # (for a listening socket rx_queue is the number of connections waiting to

@@ -109,6 +109,7 @@ sub url { my ($s, $p) = @_; return "http://127.0.0.1:$s->{ports}[0]" . ($p // '/
 # vhosts, ...). Options given to new(): modules => [extra module names],
 # loadmodules => [extra full LoadModule lines], mpm_line => replacement MPM
 # LoadModule line(s) ('' for none), listen => [custom Listen lines],
+# listen_any => 1 for "Listen PORT" without an address (private netns only),
 # user/group => User/Group directives (only meaningful as root),
 # cgi => 1 to load mod_cgi/mod_cgid and map /cgi-bin/, no_probe => 1.
 sub write_conf {
@@ -133,6 +134,10 @@ sub write_conf {
     $c .= "ServerName 127.0.0.1\n";
     if ($self->{listen}) {
         $c .= "$_\n" for @{ $self->{listen} };
+    }
+    elsif ($self->{listen_any}) {
+        # every address: only for a server in a network namespace of its own
+        $c .= "Listen $_\n" for @{ $self->{ports} };
     }
     else {
         $c .= "Listen 127.0.0.1:$_\n" for @{ $self->{ports} };
