@@ -48,40 +48,41 @@ bool same_sockaddr(const apr_sockaddr_t* a, const apr_sockaddr_t* b) noexcept
 // to bucket 0, whose children get only IPv6 clients (stock has the same fault). A name with several
 // addresses (localhost) fares alike. While httpd duplicates, each listener's name is its own numeric
 // address, so every bucket binds exactly what bucket 0 bound; the names are restored afterwards (httpd
-// matches the next configuration's Listen lines by them). Beyond kMax listeners the rest keep httpd's
-// look-up; check_duplicates() says where that differs.
+// matches the next configuration's Listen lines by them).
 class PinnedListenerNames {
 public:
     explicit PinnedListenerNames(apr_pool_t* pconf) noexcept
     {
-        for (ap_listen_rec* lr = ap_listeners; lr != nullptr && saved_ < kMax; lr = lr->next) {
+        int n = 0;
+        for (const ap_listen_rec* lr = ap_listeners; lr != nullptr; lr = lr->next) {
+            ++n;
+        }
+        saved_ = static_cast<Saved*>(apr_palloc(pconf, sizeof(Saved) * static_cast<std::size_t>(n > 0 ? n : 1)));
+        for (ap_listen_rec* lr = ap_listeners; lr != nullptr; lr = lr->next) {
             apr_sockaddr_t* sa = lr->bind_addr;
             char ip[64];
-            if (sa == nullptr || apr_sockaddr_ip_getbuf(ip, sizeof ip, sa) != APR_SUCCESS) {
-                continue;
+            if (sa != nullptr && apr_sockaddr_ip_getbuf(ip, sizeof ip, sa) == APR_SUCCESS) {
+                saved_[count_++] = {sa, sa->hostname};
+                sa->hostname = apr_pstrdup(pconf, ip);
             }
-            names_[saved_] = {sa, sa->hostname};
-            ++saved_;
-            sa->hostname = apr_pstrdup(pconf, ip);
         }
     }
     ~PinnedListenerNames()
     {
-        for (int i = 0; i < saved_; ++i) {
-            names_[i].sa->hostname = names_[i].hostname;
+        for (int i = 0; i < count_; ++i) {
+            saved_[i].sa->hostname = saved_[i].hostname;
         }
     }
     PinnedListenerNames(const PinnedListenerNames&) = delete;
     PinnedListenerNames& operator=(const PinnedListenerNames&) = delete;
 
 private:
-    static constexpr int kMax = 256;
     struct Saved {
         apr_sockaddr_t* sa;
         char* hostname;
     };
-    Saved names_[kMax]{};
-    int saved_ = 0;
+    Saved* saved_;  // in pconf
+    int count_ = 0;
 };
 
 // Every duplicate must listen where its bucket-0 twin does; says which does not (a resolver that answers
@@ -237,10 +238,8 @@ ListenBuckets* ListenBuckets::setup(apr_pool_t* pconf, server_rec* s, int& num_b
         rv = ap_duplicate_listeners(pconf, s, &heads, &num_buckets);
         if (rv == APR_SUCCESS) {
             set->heads_.assign(heads, heads + num_buckets);
+            check_duplicates(set->heads_, level_flags, log_s);  // kept ones share bucket 0's addresses
         }
-    }
-    if (rv == APR_SUCCESS) {
-        check_duplicates(set->heads_, level_flags, log_s);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT | level_flags, rv, log_s, CXXLOGNO(90011) "could not duplicate listeners");

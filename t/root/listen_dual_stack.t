@@ -23,6 +23,7 @@ use IO::Select;
 use IO::Socket::INET;
 use MpmCxx::Env qw(kind ncpus is_cxx);
 use MpmCxx::Server;
+use MpmCxx::Fault qw(tcp_sockets);
 
 plan skip_all => 'needs root' unless $> == 0;
 if (!$ENV{MPMCXX_PRIVATE_NETNS}) {
@@ -60,19 +61,13 @@ my $srv = MpmCxx::Server->new(name => 'dualstack', user => $user, group => $user
                               conf => $conf{ kind() } . "ListenCoresBucketsRatio $ratio\n");
 
 # LISTEN sockets on the port: { v4 => [...], v6 => [...] }, each { inode, queued }
-# (for a listening socket rx_queue is the number of connections waiting to
-# be accepted)
+# (for a listening socket rxq is the number of connections waiting to be
+# accepted)
 sub listening {
     my ($port) = @_;
     my %out = (v4 => [], v6 => []);
-    for my $f (['v4', '/proc/net/tcp'], ['v6', '/proc/net/tcp6']) {
-        open my $fh, '<', $f->[1] or next;
-        while (<$fh>) {
-            my @c = split;
-            next unless ($c[3] // '') eq '0A' && ($c[1] // '') =~ /:([0-9A-F]{4})$/ && hex($1) == $port;
-            my ($rx) = ($c[4] // '') =~ /:([0-9A-F]+)$/;
-            push @{ $out{ $f->[0] } }, { inode => $c[9], queued => hex($rx // 0) };
-        }
+    for my $s (grep { $_->{state} eq '0A' } tcp_sockets($port)) {
+        push @{ $out{"v$s->{family}"} }, { inode => $s->{inode}, queued => $s->{rxq} };
     }
     return \%out;
 }

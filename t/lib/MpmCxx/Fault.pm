@@ -160,7 +160,8 @@ sub fd_list {
 # TCP sockets on 127.0.0.1 (IPv4; the tests listen there): list of {lport,
 # rport, state (hex as in /proc/net/tcp: '0A' LISTEN, '01' ESTABLISHED, '05'
 # FIN_WAIT2, '08' CLOSE_WAIT, ...), inode (0: no process holds it any more),
-# rxq, txq (for a listener: accept queue length and backlog)}. With $port only
+# rxq, txq (for a listener: accept queue length and backlog), family (4 or 6;
+# IPv6 sockets only through ss)}. With $port only
 # those whose local port is $port, asked from the kernel by ss(8) (filtered in
 # the kernel: /proc/net/tcp of a busy test machine holds tens of thousands of
 # TIME_WAIT entries and takes a second to parse).
@@ -180,7 +181,8 @@ sub tcp_sockets {
             my ($rp) = $f[4] =~ /:(\d+|\*)$/ or next;
             my ($ino) = /\bino:(\d+)/;
             push @out, { lport => $lp + 0, rport => ($rp eq '*' ? 0 : $rp + 0), state => $SS_STATE{ $f[0] },
-                         inode => $ino // 0, rxq => $f[1] + 0, txq => $f[2] + 0 };
+                         inode => $ino // 0, rxq => $f[1] + 0, txq => $f[2] + 0,
+                         family => ($f[3] =~ /^[\[*]/ ? 6 : 4) };
         }
         return @out;
     }
@@ -194,7 +196,7 @@ sub tcp_sockets {
         my ($rp) = $f[2] =~ /:([0-9A-F]{4})$/ or next;
         my ($tx, $rx) = split /:/, $f[4];
         push @out, { lport => hex $lp, rport => hex $rp, state => $f[3], inode => $f[9],
-                     txq => hex $tx, rxq => hex $rx };
+                     txq => hex $tx, rxq => hex $rx, family => 4 };
     }
     close $fh;
     return @out;
