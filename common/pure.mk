@@ -8,6 +8,7 @@ COMMON_PURE_SRCS := \
     common/config/thread_limits.cpp \
     common/config/async_factor.cpp \
     common/io/request_head.cpp \
+    common/listen/bucket_relief.cpp \
     common/lifecycle/server_command.cpp \
     common/supervise/prefork_maintenance.cpp \
     common/supervise/threaded_maintenance.cpp

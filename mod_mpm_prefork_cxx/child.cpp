@@ -113,7 +113,10 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
         return APEXIT_CHILDFATAL;
     }
 
-    buckets_->keep_only(bucket);
+    // With several buckets the other buckets' listeners stay open: the parent may send this child, when
+    // idle, to take a connection queued there while all of that bucket's children are busy.
+    const bool relief = !one_process_ && buckets_->count() > 1;
+    buckets_->keep_only(bucket, relief);
 
     // Before dropping privileges: the scoreboard may be a root-owned file.
     ap_reopen_scoreboard(pchild, nullptr, 0);
@@ -133,6 +136,11 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
     std::optional<Acceptor> acceptor;
     try {
         acceptor.emplace(buckets_->bucket(bucket), pod.read_fd(), wake.get());
+        for (int b = 0; relief && b < buckets_->count(); ++b) {
+            if (b != bucket) {
+                acceptor->add_relief_listeners(buckets_->bucket(b));
+            }
+        }
     } catch (const std::exception& e) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, ap_server_conf,
                      CXXLOGNO(00156) "Couldn't create pollset in child; check system or user limits: %s", e.what());
@@ -147,6 +155,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
     mpm->mpm_state = AP_MPMQ_RUNNING;
 
     int connections = 0;
+    bool relieving = false;  // sent by the parent to another bucket's queue (bucket_relief.h)
     for (;;) {
         if (child_signals::pending() != Stop::none) {
             break;
@@ -160,15 +169,25 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
         apr_pool_clear(ptrans);
         ap_update_child_status(sbh, SERVER_READY, nullptr);
 
-        Acceptor::Wakeup w = acceptor->wait(ptrans, kWaitTimeoutMs);
+        // While relieving, look at our own bucket without waiting, then take the next queued connection of
+        // another bucket; stop when none is left there.
+        Acceptor::Wakeup w = acceptor->wait(ptrans, relieving ? 0 : kWaitTimeoutMs);
         if (w.sick) {
             return APEXIT_CHILDSICK;
         }
         if (w.pod) {
             PodMessage m;
-            if (pod.receive(m)) {
+            if (!pod.receive(m)) {
+                // another idle child took the byte
+            } else if (m == PodMessage::relieve) {
+                relieving = true;
+            } else {
                 child_signals::request(m == PodMessage::immediate ? Stop::immediate : Stop::graceful);
             }
+        }
+        if (relieving && w.socket == nullptr && !w.sick && child_signals::pending() == Stop::none) {
+            w.socket = acceptor->take_relief(ptrans);
+            relieving = w.socket != nullptr;
         }
         if (w.socket != nullptr) {
             if (child_signals::pending() == Stop::immediate) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/base/log_ids.h"
+#include "common/listen/bucket_relief.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/supervise/prefork_maintenance.h"
 #include "mod_mpm_prefork_cxx/prefork.h"
@@ -121,6 +122,44 @@ void Prefork::maintain() noexcept
         if (!supervisor_.spawn(slot)) {
             break;
         }
+    }
+    relieve_buckets(slots);
+}
+
+void Prefork::relieve_buckets(const std::vector<SlotState>& slots) noexcept
+{
+    const int n = buckets_->count();
+    if (one_process_ || n < 2) {
+        return;
+    }
+    try {
+        std::vector<BucketLoad> load(static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+            if (slots[i] == SlotState::idle) {
+                ++load[static_cast<std::size_t>(buckets_->bucket_of_slot(static_cast<int>(i)))].idle;
+            }
+        }
+        for (int b = 0; b < n; ++b) {
+            load[static_cast<std::size_t>(b)].queued = buckets_->queued(b);
+        }
+        std::vector<int> send = plan_bucket_relief(load);
+        int sent = 0;
+        for (int b = 0; b < n; ++b) {
+            buckets_->pod(b).send(PodMessage::relieve, send[static_cast<std::size_t>(b)]);
+            sent += send[static_cast<std::size_t>(b)];
+        }
+        if (sent > 0) {
+            int waiting = 0;
+            for (const BucketLoad& l : load) {
+                waiting += l.queued > l.idle ? l.queued - l.idle : 0;
+            }
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
+                                         "with no idle child; %d idle children of other buckets sent to take them",
+                         waiting, sent);
+        }
+    } catch (...) {
+        // Out of memory: skip this pass.
     }
 }
 

@@ -11,6 +11,7 @@
 #include "common/config/prefork_limits.h"
 #include "common/listen/buckets.h"
 #include "common/process/pod.h"
+#include "common/supervise/prefork_maintenance.h"
 #include "common/supervise/supervisor.h"
 
 extern "C" {
@@ -49,6 +50,8 @@ public:
     int run_one_process() noexcept override;
 
 private:
+    // Sends idle children of other buckets to connections queued on a bucket whose children are all busy.
+    void relieve_buckets(const std::vector<SlotState>& slots) noexcept;
     // A child's life from pool creation to cleanup (forked, or in-process for one-process mode).
     int child_lifetime(int slot, int bucket) noexcept;
     // The connection loop; returns the exit code.

@@ -35,12 +35,23 @@ public:
     // A child about to exit gracefully stops taking connections from here on.
     void close_listeners() noexcept;
 
+    // Listeners of other buckets, not waited on: the child takes a connection from them only when asked
+    // (take_relief), because their own bucket's children are all busy.
+    void add_relief_listeners(ap_listen_rec* listeners) noexcept;
+
+    // One non-blocking accept on each relief listener in turn until one gives a connection. Nothing
+    // queued (their own children were faster) is not an error; no error of another bucket's socket
+    // ends this child.
+    apr_socket_t* take_relief(apr_pool_t* ptrans) noexcept;
+
 private:
     void arm_listeners(bool on) noexcept;
     void accept_from(ap_listen_rec* lr, apr_pool_t* ptrans, Wakeup& out) noexcept;
 
     Fd epoll_;
     std::vector<ap_listen_rec*> listeners_;
+    std::vector<ap_listen_rec*> relief_;
+    std::size_t next_relief_ = 0;
     int pod_fd_;
     int wake_fd_;
     bool armed_ = false;

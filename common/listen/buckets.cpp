@@ -1,6 +1,8 @@
 #include "common/listen/buckets.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -280,6 +282,21 @@ void ListenBuckets::refuse_new_connections() const noexcept
     }
 }
 
+int ListenBuckets::queued(int b) const noexcept
+{
+    int n = 0;
+    for (ap_listen_rec* lr = bucket(b); lr != nullptr; lr = lr->next) {
+        int fd = lr->active ? listener_fd(lr) : -1;
+        tcp_info ti{};
+        socklen_t len = sizeof ti;
+        // On a listening socket Linux reports the accept queue's current length as tcpi_unacked.
+        if (fd >= 0 && ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_LISTEN) {
+            n += static_cast<int>(ti.tcpi_unacked);
+        }
+    }
+    return n;
+}
+
 void ListenBuckets::close_listeners_except(int keep) const noexcept
 {
     for (int b = 0; b < count(); ++b) {
@@ -289,9 +306,11 @@ void ListenBuckets::close_listeners_except(int keep) const noexcept
     }
 }
 
-void ListenBuckets::keep_only(int bucket) noexcept
+void ListenBuckets::keep_only(int bucket, bool keep_other_listeners) noexcept
 {
-    close_listeners_except(bucket);
+    if (!keep_other_listeners) {
+        close_listeners_except(bucket);
+    }
     for (std::size_t b = 0; b < pods_.size(); ++b) {
         if (static_cast<int>(b) == bucket) {
             pods_[b].close_write_end();

@@ -45,8 +45,12 @@ public:
     int listeners_per_bucket() const noexcept { return per_bucket_; }
 
     // In a child: a child holds only what it serves, its bucket's listeners and the read end of its
-    // bucket's pipe of death; everything else is closed.
-    void keep_only(int bucket) noexcept;
+    // bucket's pipe of death; everything else is closed. With keep_other_listeners (prefork_cxx) the
+    // other buckets' listeners stay open too, for taking connections queued there (bucket_relief.h).
+    void keep_only(int bucket, bool keep_other_listeners = false) noexcept;
+
+    // Connections waiting in the accept queues of bucket b's TCP sockets now (0 for others).
+    int queued(int b) const noexcept;
 
     // Graceful stop: make every listening socket refuse new connections now, in every process that shares
     // it. Closing the parent's copies alone would leave them open in busy children until those exit, with

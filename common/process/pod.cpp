@@ -47,7 +47,11 @@ bool PipeOfDeath::receive(PodMessage& out) const noexcept
     if (n != 1) {
         return false;
     }
-    out = c == static_cast<char>(PodMessage::immediate) ? PodMessage::immediate : PodMessage::graceful;
+    switch (c) {
+    case static_cast<char>(PodMessage::immediate): out = PodMessage::immediate; break;
+    case static_cast<char>(PodMessage::relieve): out = PodMessage::relieve; break;
+    default: out = PodMessage::graceful; break;
+    }
     return true;
 }
 

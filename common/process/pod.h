@@ -3,13 +3,15 @@
 // an idle child that reads a byte exits. Unlike httpd's ap_mpm_pod_signal(), no dummy HTTP connection is
 // made to wake a child blocked in accept(): our children wait on this pipe and the listeners together
 // (see Acceptor), so nothing shows up in access logs and TLS-only or firewalled listeners don't matter.
-// The byte says how: '!' finish the current work then exit (graceful), '$' exit now.
+// The byte says how: '!' finish the current work then exit (graceful), '$' exit now. prefork_cxx also
+// sends '+': take one connection queued on another listener bucket's sockets (see bucket_relief.h); only
+// prefork children are sent it, threaded children read every byte as a stop.
 
 #include "common/base/fd.h"
 
 namespace mpmcxx {
 
-enum class PodMessage : char { graceful = '!', immediate = '$' };
+enum class PodMessage : char { graceful = '!', immediate = '$', relieve = '+' };
 
 class PipeOfDeath {
 public:

@@ -1,0 +1,98 @@
+# Listener buckets (ListenCoresBucketsRatio 1, one bucket per core) with
+# one prefork child per bucket: one child is held by a long request, so its
+# bucket has no idle child. New clients are hashed by the kernel over all
+# buckets' sockets; those that land on the busy bucket's socket wait in its
+# accept queue. Stock leaves them there until the busy child is free (here:
+# 8 s). prefork_cxx's parent sees the queue on its next maintenance pass and
+# sends an idle child of another bucket to take them (CXX90015), so every
+# client is answered within a couple of seconds (README, intended
+# difference 25).
+#
+# 16 clients: the chance that none of them lands on the busy bucket is
+# 2^-16 with two buckets; the test notes how many were late.
+#
+# Threaded kinds: not done yet (a threaded bucket is saturated only when all
+# threads of all its children are busy); skipped.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Test::More;
+use IO::Select;
+use Time::HiRes qw(time sleep);
+use MpmCxx::Env qw(kind ncpus is_cxx);
+use MpmCxx::Server;
+use MpmCxx::HTTP qw(http_connect slow_request parse_response);
+
+MpmCxx::Server::time_limit(90);
+
+my $ncpu = ncpus();
+plan skip_all => "needs at least 2 CPU cores for 2 buckets (have $ncpu)" if $ncpu < 2;
+plan skip_all => 'bucket relief is done for prefork children only' unless kind() eq 'prefork';
+
+plan tests => 6;
+
+my $n = $ncpu;
+my $srv = MpmCxx::Server->new(name => 'relief', conf => <<"EOF");
+ListenCoresBucketsRatio 1
+StartServers $n
+MinSpareServers 1
+MaxSpareServers $n
+ServerLimit $n
+MaxRequestWorkers $n
+KeepAlive Off
+EOF
+ok($srv->start, "server started ($n buckets, one child each)") or BAIL_OUT('cannot start');
+ok(MpmCxx::Server::wait_until(10, sub { my @c = $srv->children; @c >= $n }, 0.2), "$n children running");
+sleep 1;
+
+my $sleep_ms = 8000;
+my $slow = slow_request($srv->port, $sleep_ms);
+ok($slow && $slow->started, 'a long request holds one child (its bucket has no idle child now)');
+
+# 16 clients at once, each answered when its response has come in full
+my $t0 = time;
+my (%conn, %done);
+for my $i (1 .. 16) {
+    my $s = http_connect($srv->port) or next;
+    print $s "GET /probe/pid HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    $conn{$i} = { sock => $s, buf => '' };
+}
+my $sel = IO::Select->new(map { $_->{sock} } values %conn);
+my %by_sock = map { ($conn{$_}{sock} => $_) } keys %conn;
+my $deadline = $t0 + ($sleep_ms / 1000) - 2;
+while ($sel->count && time < $deadline) {
+    for my $s ($sel->can_read($deadline - time)) {
+        my $i = $by_sock{$s};
+        my $r = sysread($s, $conn{$i}{buf}, 65536, length $conn{$i}{buf});
+        next if !defined $r;
+        if ($r == 0) {
+            # closed at once: a prefork child lingers on a connection until the client closes it
+            $sel->remove($s);
+            close $s;
+            $done{$i} = time - $t0;
+        }
+    }
+}
+my @late = grep { !exists $done{$_} } sort { $a <=> $b } keys %conn;
+my @slowest = sort { $b <=> $a } values %done;
+note(sprintf('%d clients answered, slowest after %.2f s; %d not answered within %.1f s',
+             scalar(keys %done), $slowest[0] // 0, scalar @late, $deadline - $t0));
+my $ok200 = grep { (parse_response($conn{$_}{buf}) || {})->{status} == 200 } keys %done;
+is($ok200, scalar keys %done, 'every answer is a 200');
+{
+    local $TODO = is_cxx() ? undef : 'stock leaves clients queued on a bucket whose children are all busy';
+    ok(keys %done == 16 && $slowest[0] < 3, 'all 16 clients answered within 3 s while one bucket had no idle child')
+        or diag(scalar(@late) . ' clients waited for the busy child');
+}
+close $conn{$_}{sock} for @late;
+$slow->finish(15) if $slow;
+
+SKIP: {
+    skip 'CXX90015 is ours', 1 unless is_cxx();
+    my $log = do { local $/; open my $fh, '<', $srv->error_log_file or ''; <$fh> // '' };
+    like($log, qr/CXX90015.*idle children of other buckets sent/, 'the relief is logged (CXX90015)');
+}
+$srv->stop;
