@@ -85,6 +85,8 @@ class EventChild {
 public:
     EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf, bool one_process);
     EventChild(const EventChild&) = delete;
+    // Not yet: an event child does not take connections queued on other buckets (bucket_relief.h).
+    static constexpr bool kRelievesBuckets = false;
     EventChild& operator=(const EventChild&) = delete;
 
     // The main thread: start the workers, wait for a stop, drain or stop them. Returns the exit code.

@@ -65,7 +65,12 @@ public:
             throw std::system_error(errno, std::generic_category(), "eventfd");
         }
         connections_left_ = ap_max_requests_per_child > 0 ? ap_max_requests_per_child : -1;
+        stop_.on_relieve(&WorkerChild::relieve_requested, this);
     }
+
+    // Other buckets' listeners, for when the parent sends this child to their queues (bucket_relief.h).
+    static constexpr bool kRelievesBuckets = true;
+    void add_relief_listeners(ap_listen_rec* listeners) noexcept { acceptor_.add_relief_listeners(listeners); }
 
     // The main thread's life: start the threads, wait for a stop, drain or stop, join. Returns the exit code.
     int run() noexcept;
@@ -79,6 +84,9 @@ private:
     bool wait_for_threads(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
     void serve(int index, apr_thread_t* thd, Connection conn) noexcept;
     void end_long_keepalive_waits() noexcept;
+    // Main thread (StopWatch): the parent sent this child to another bucket's queue; the listener takes
+    // it up once it has an idle worker in hand.
+    static void relieve_requested(void* self) noexcept;
 
     const int slot_;
     const int tpc_;
@@ -94,6 +102,7 @@ private:
     apr_thread_t* listener_ = nullptr;
     std::atomic<bool> listener_done_{false};
     std::atomic<bool> sick_{false};
+    std::atomic<bool> relief_wanted_{false};
     int connections_left_ = -1;  // listener only
 };
 
@@ -123,9 +132,18 @@ bool WorkerChild::start_threads() noexcept
     return true;
 }
 
+void WorkerChild::relieve_requested(void* p) noexcept
+{
+    auto* self = static_cast<WorkerChild*>(p);
+    self->relief_wanted_.store(true, std::memory_order_release);
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(self->listener_wake_.get(), &one, sizeof one);
+}
+
 void WorkerChild::listener_loop() noexcept
 {
     apr_pool_t* ptrans = nullptr;
+    bool relieving = false;  // taking connections queued on other buckets (bucket_relief.h)
     for (;;) {
         if (stop_.current() != ChildStop::none) {
             break;
@@ -145,7 +163,16 @@ void WorkerChild::listener_loop() noexcept
             stop_.request(ChildStop::graceful);
             break;
         }
-        Acceptor::Wakeup w = acceptor_.wait(ptrans, -1);
+        // While relieving, look at our own listeners without waiting, then take the next connection queued
+        // on another bucket; stop when none is left there.
+        Acceptor::Wakeup w = acceptor_.wait(ptrans, relieving ? 0 : -1);
+        if (relief_wanted_.exchange(false, std::memory_order_acq_rel)) {
+            relieving = true;
+        }
+        if (relieving && w.socket == nullptr && !w.sick && !w.listeners_gone && stop_.current() == ChildStop::none) {
+            w.socket = acceptor_.take_relief(ptrans);
+            relieving = w.socket != nullptr;
+        }
         if (w.socket != nullptr) {
             queue_.push(Connection{w.socket, ptrans});
             ptrans = nullptr;

@@ -3,8 +3,8 @@
 // (SO_REUSEPORT) whatever that bucket's children are doing. When every child of a bucket is busy, its
 // clients wait in its accept queue while children of other buckets idle; stock httpd leaves them there
 // until one of the bucket's own children is free. The parent measures the queues once per maintenance
-// pass and sends idle children of other buckets over to take the surplus (prefork_cxx; README, intended
-// difference 25). Pure logic: no httpd, no system call.
+// pass and sends idle children (worker: threads) of other buckets over to take the surplus (prefork_cxx,
+// worker_cxx; README, intended difference 25). Pure logic: no httpd, no system call.
 
 #include <vector>
 
@@ -12,7 +12,7 @@ namespace mpmcxx {
 
 struct BucketLoad {
     int queued = 0;  // connections waiting in the bucket's accept queues now
-    int idle = 0;    // children of the bucket waiting for a connection
+    int idle = 0;    // children (threaded kinds: threads) of the bucket waiting for a connection
 };
 
 // How many idle children of each bucket to send to other buckets' queues. A bucket's own idle children

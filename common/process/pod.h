@@ -3,9 +3,9 @@
 // an idle child that reads a byte exits. Unlike httpd's ap_mpm_pod_signal(), no dummy HTTP connection is
 // made to wake a child blocked in accept(): our children wait on this pipe and the listeners together
 // (see Acceptor), so nothing shows up in access logs and TLS-only or firewalled listeners don't matter.
-// The byte says how: '!' finish the current work then exit (graceful), '$' exit now. prefork_cxx also
-// sends '+': take one connection queued on another listener bucket's sockets (see bucket_relief.h); only
-// prefork children are sent it, threaded children read every byte as a stop.
+// The byte says how: '!' finish the current work then exit (graceful), '$' exit now. '+' is not a stop:
+// take the connections queued on other listener buckets' sockets (bucket_relief.h; prefork_cxx and
+// worker_cxx).
 
 #include "common/base/fd.h"
 

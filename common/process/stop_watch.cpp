@@ -79,10 +79,18 @@ ChildStop StopWatch::wait(int timeout_ms) noexcept
             char c = 0;
             // One byte per child: whoever reads it acts on it, and reads no more (the rest are for the
             // other children of the bucket), so the pipe leaves this child's epoll set.
-            if (::read(pod_fd_, &c, 1) == 1) {
-                raise(c == static_cast<char>(PodMessage::immediate) ? ChildStop::immediate : ChildStop::graceful);
-                ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pod_fd_, nullptr);
+            // A relief byte is not a stop: this child keeps reading the pipe.
+            if (::read(pod_fd_, &c, 1) != 1) {
+                break;
             }
+            if (c == static_cast<char>(PodMessage::relieve)) {
+                if (relieve_ != nullptr) {
+                    relieve_(relieve_arg_);
+                }
+                break;
+            }
+            raise(c == static_cast<char>(PodMessage::immediate) ? ChildStop::immediate : ChildStop::graceful);
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pod_fd_, nullptr);
             break;
         }
         case kSignal: {

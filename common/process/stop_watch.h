@@ -25,6 +25,14 @@ public:
     // From any thread of the child.
     void request(ChildStop s) noexcept;
 
+    // A '+' on the pipe of death (the parent sends this child to another bucket's queue, bucket_relief.h)
+    // calls fn(arg) on the main thread, inside wait(). Without a handler the byte is dropped.
+    void on_relieve(void (*fn)(void*), void* arg) noexcept
+    {
+        relieve_ = fn;
+        relieve_arg_ = arg;
+    }
+
     ChildStop current() const noexcept { return static_cast<ChildStop>(level_.load(std::memory_order_acquire)); }
 
 private:
@@ -35,6 +43,8 @@ private:
     Fd internal_;
     int pod_fd_;
     std::atomic<int> level_{0};
+    void (*relieve_)(void*) = nullptr;
+    void* relieve_arg_ = nullptr;
 };
 
 }  // namespace mpmcxx

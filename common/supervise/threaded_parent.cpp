@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/base/log_ids.h"
+#include "common/listen/bucket_relief.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/supervise/threaded_maintenance.h"
 
@@ -108,9 +109,11 @@ void ThreadedParent::maintain() noexcept
         }
     }
     bool full = false;
+    std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
     for (int b = 0; b < buckets_->count(); ++b) {
-        full = maintain_bucket(b) || full;
+        full = maintain_bucket(b, idle[static_cast<std::size_t>(b)]) || full;
     }
+    relieve_buckets(idle);
     if (full) {
         ++r_.full_passes;
     } else {
@@ -122,8 +125,9 @@ void ThreadedParent::maintain() noexcept
     }
 }
 
-bool ThreadedParent::maintain_bucket(int bucket) noexcept
+bool ThreadedParent::maintain_bucket(int bucket, int& idle_threads) noexcept
 {
+    idle_threads = 0;
     const int nb = buckets_->count();
     const ap_generation_t gen = r_.sup.mpm->my_generation;
     const int server_limit = limits_.server_limit < sb::server_limit() ? limits_.server_limit : sb::server_limit();
@@ -202,6 +206,7 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     cfg.min_share_entries = tpc / 2 > 0 ? tpc / 2 : 1;
     SpawnPacer& p = pacer(bucket);
     ThreadedMaintenance d = decide_threaded_maintenance(slots, mine, cfg, p);
+    idle_threads = d.idle_threads;
 
     if (d.kill_one) {
         buckets_->pod(bucket).send(PodMessage::graceful);
@@ -259,6 +264,38 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     return d.report == CapacityReport::scoreboard_full;
 }
 
+void ThreadedParent::relieve_buckets(const std::vector<int>& idle_threads) noexcept
+{
+    if (!relief_on()) {
+        return;
+    }
+    try {
+        std::vector<BucketLoad> load(idle_threads.size());
+        for (std::size_t b = 0; b < load.size(); ++b) {
+            load[b].idle = idle_threads[b];
+            load[b].queued = buckets_->queued(static_cast<int>(b));
+        }
+        std::vector<int> send = plan_bucket_relief(load);
+        int sent = 0;
+        int waiting = 0;
+        for (std::size_t b = 0; b < load.size(); ++b) {
+            // Every child of a bucket reads its pipe (not EPOLLEXCLUSIVE); whichever takes the byte
+            // wakes its listener, which relieves only with an idle worker in hand.
+            buckets_->pod(static_cast<int>(b)).send(PodMessage::relieve, send[b]);
+            sent += send[b];
+            waiting += load[b].queued > load[b].idle ? load[b].queued - load[b].idle : 0;
+        }
+        if (sent > 0) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
+                                         "with no idle thread; %d idle threads of other buckets sent to take them",
+                         waiting, sent);
+        }
+    } catch (...) {
+        // Out of memory: skip this pass.
+    }
+}
+
 void ThreadedParent::tell_children(ServerCommand cmd) noexcept
 {
     PodMessage m = (cmd == ServerCommand::graceful_restart || cmd == ServerCommand::graceful_stop)
@@ -301,7 +338,7 @@ apr_pool_t* ThreadedParent::prepare_child(int bucket, int& code) noexcept
             return pchild;
         }
     }
-    buckets_->keep_only(bucket);
+    buckets_->keep_only(bucket, relief_on());
     ap_reopen_scoreboard(pchild, nullptr, 0);
     if (ap_run_drop_privileges(pchild, ap_server_conf)) {
         code = APEXIT_CHILDFATAL;

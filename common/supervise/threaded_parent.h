@@ -58,6 +58,11 @@ protected:
     // The MPM's child, from its setup to its exit code (usually run_threaded_child<Runtime>()).
     virtual int child_lifetime(int slot, int bucket) noexcept = 0;
 
+    // Whether this MPM's children take connections queued on other buckets when sent (bucket_relief.h);
+    // such a child keeps every bucket's listeners and its Runtime has add_relief_listeners().
+    virtual bool relieves_buckets() const noexcept { return false; }
+    bool relief_on() const noexcept { return relieves_buckets() && !one_process_ && buckets_->count() > 1; }
+
     // A threaded child's life: prepare_child(), then the MPM's `Runtime` on the main thread, then
     // finish_child(). Runtime(slot, listeners, pod_fd, pchild, pconf, one_process) may throw while it sets
     // up; its run() returns the exit code.
@@ -73,6 +78,13 @@ protected:
                     runtime = std::make_unique<Runtime>(slot, buckets_->bucket(bucket),
                                                         one_process_ ? -1 : buckets_->pod(bucket).read_fd(), pchild,
                                                         pconf_, one_process_);
+                    if constexpr (Runtime::kRelievesBuckets) {
+                        for (int b = 0; relief_on() && b < buckets_->count(); ++b) {
+                            if (b != bucket) {
+                                runtime->add_relief_listeners(buckets_->bucket(b));
+                            }
+                        }
+                    }
                 } catch (const std::exception& e) {
                     log_runtime_failure(e.what());
                     return APEXIT_CHILDSICK;
@@ -100,8 +112,9 @@ protected:
 
 private:
     SpawnPacer& pacer(int bucket) noexcept;
-    // Returns true if the bucket needed a child and found no free slot.
-    bool maintain_bucket(int bucket) noexcept;
+    // Returns true if the bucket needed a child and found no free slot; `idle_threads`: the bucket's.
+    bool maintain_bucket(int bucket, int& idle_threads) noexcept;
+    void relieve_buckets(const std::vector<int>& idle_threads) noexcept;
     void report(int kind, int idle, int total) noexcept;
 
     ThreadedRetained& r_;
