@@ -96,6 +96,7 @@ EventChild::EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_
     // Never read: edge-triggered, every write is reported anew (the counter cannot fill up in practice).
     add(kick_.get(), kKickKey, EPOLLIN | EPOLLET);
     budget_.reset(ap_max_requests_per_child);
+    stop_.on_relieve(&EventChild::relieve_requested, this);
     set_listening(true);
 }
 

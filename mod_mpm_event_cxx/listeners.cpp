@@ -120,6 +120,7 @@ void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
 {
     std::size_t which = 0;
     bool drain = false;
+    bool relieve = false;
     {
         std::lock_guard lock(listen_mutex_);
         switch (stopping()) {
@@ -139,20 +140,91 @@ void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
             break;
         case ChildStop::none:
             if (!listening_.load()) {
+                relief_wanted_ = false;  // at the limit, or leaving clients to siblings: no relief either
                 return;
             }
             which = first_waiting_listener_locked();
             if (which == listeners_.size()) {
-                return;  // a sibling or another thread was faster
+                if (!relief_wanted_.load()) {
+                    return;  // a sibling or another thread was faster
+                }
+                relieve = true;  // our own listeners first; nothing there
             }
             break;
         }
+    }
+    if (relieve) {
+        take_relief(t, thd);
+        return;
     }
     if (drain) {
         take_waiting(which, t, thd);
     } else {
         on_listener(which, t, thd);
     }
+}
+
+void EventChild::add_relief_listeners(ap_listen_rec* listeners) noexcept
+{
+    try {
+        for (ap_listen_rec* lr = listeners; lr != nullptr; lr = lr->next) {
+            if (lr->sd != nullptr && lr->active) {
+                apr_socket_opt_set(lr->sd, APR_SO_NONBLOCK, 1);
+                relief_.push_back(lr);
+            }
+        }
+    } catch (...) {
+        // Out of memory: this child takes no relief work, nothing else changes.
+    }
+}
+
+void EventChild::relieve_requested(void* p) noexcept
+{
+    auto* self = static_cast<EventChild*>(p);
+    if (self->relief_.empty()) {
+        return;
+    }
+    self->relief_wanted_ = true;
+    self->kick();
+}
+
+// One connection queued on another bucket's socket, taken as on_listener() takes ours (the connection
+// limit and MaxConnectionsPerChild hold), then a kick for the next one. None left: relief ends.
+void EventChild::take_relief(int t, apr_thread_t* thd) noexcept
+{
+    if (!below_limit(true) || !budget_.reserve()) {
+        relief_wanted_ = false;
+        return;
+    }
+    apr_pool_t* p = pools_.take();
+    if (p == nullptr) {
+        budget_.give_back();
+        relief_wanted_ = false;
+        return;
+    }
+    apr_socket_t* sock = nullptr;
+    const std::size_t start = next_relief_.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < relief_.size() && sock == nullptr; ++i) {
+        ap_listen_rec* lr = relief_[(start + i) % relief_.size()];
+        if (accept_connection(lr, p, &sock) != AcceptOutcome::accepted) {
+            sock = nullptr;
+        }
+    }
+    if (sock == nullptr) {
+        budget_.give_back();
+        pools_.give_back(p);
+        relief_wanted_ = false;
+        return;
+    }
+    if (budget_.accepted()) {
+        ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ap_server_conf, "Stopping process due to MaxConnectionsPerChild");
+        set_listening(false);
+        stop_.request(ChildStop::graceful);
+        relief_wanted_ = false;
+    } else {
+        kick();  // the next one, by an idle thread (or this one when it is back)
+    }
+    new_connection(sock, p, t, thd);
 }
 
 // A graceful stop turns the listeners off first (EPOLL_CTL_DEL: the kernel reports new arrivals to the

@@ -85,8 +85,9 @@ class EventChild {
 public:
     EventChild(int slot, ap_listen_rec* listeners, int pod_fd, apr_pool_t* pchild, apr_pool_t* pconf, bool one_process);
     EventChild(const EventChild&) = delete;
-    // Not yet: an event child does not take connections queued on other buckets (bucket_relief.h).
-    static constexpr bool kRelievesBuckets = false;
+    // Other buckets' listeners, for when the parent sends this child to their queues (bucket_relief.h).
+    // Called before run(): the threads only read the list.
+    void add_relief_listeners(ap_listen_rec* listeners) noexcept;
     EventChild& operator=(const EventChild&) = delete;
 
     // The main thread: start the workers, wait for a stop, drain or stop them. Returns the exit code.
@@ -131,6 +132,8 @@ private:
     bool any_sibling(F f) const noexcept;
     void pause_listening(Clock::duration delay) noexcept;
     bool below_limit(bool self_idle) const noexcept;
+    static void relieve_requested(void* self) noexcept;  // main thread (StopWatch)
+    void take_relief(int t, apr_thread_t* thd) noexcept;
 
     // connection.cpp
     bool wait_for_head(Conn& conn) noexcept;
@@ -173,6 +176,11 @@ private:
     // (drain_listeners): how many more it may take (listen_mutex_), and whether it is still at it.
     std::size_t drain_left_ = 0;
     std::atomic<bool> draining_{false};
+    // Other buckets' listeners (never waited on, never closed here) and whether the parent sent this
+    // child to their queues: idle threads take from them through the kick until none is left.
+    std::vector<ap_listen_rec*> relief_;
+    std::atomic<std::size_t> next_relief_{0};
+    std::atomic<bool> relief_wanted_{false};
 
     PoolStack pools_;
     ConnTable<Conn> conns_;

@@ -69,7 +69,6 @@ public:
     }
 
     // Other buckets' listeners, for when the parent sends this child to their queues (bucket_relief.h).
-    static constexpr bool kRelievesBuckets = true;
     void add_relief_listeners(ap_listen_rec* listeners) noexcept { acceptor_.add_relief_listeners(listeners); }
 
     // The main thread's life: start the threads, wait for a stop, drain or stop, join. Returns the exit code.

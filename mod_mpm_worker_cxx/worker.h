@@ -29,7 +29,6 @@ public:
 
 private:
     int child_lifetime(int slot, int bucket) noexcept override;
-    bool relieves_buckets() const noexcept override { return true; }
 };
 
 // What ap_mpm_query needs to know about this process when it is a child.

@@ -3,8 +3,8 @@
 // (SO_REUSEPORT) whatever that bucket's children are doing. When every child of a bucket is busy, its
 // clients wait in its accept queue while children of other buckets idle; stock httpd leaves them there
 // until one of the bucket's own children is free. The parent measures the queues once per maintenance
-// pass and sends idle children (worker: threads) of other buckets over to take the surplus (prefork_cxx,
-// worker_cxx; README, intended difference 25). Pure logic: no httpd, no system call.
+// pass and sends idle children (threaded kinds: threads) of other buckets over to take the surplus
+// (README, intended difference 25). Pure logic: no httpd, no system call.
 
 #include <vector>
 

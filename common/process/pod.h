@@ -4,8 +4,7 @@
 // made to wake a child blocked in accept(): our children wait on this pipe and the listeners together
 // (see Acceptor), so nothing shows up in access logs and TLS-only or firewalled listeners don't matter.
 // The byte says how: '!' finish the current work then exit (graceful), '$' exit now. '+' is not a stop:
-// take the connections queued on other listener buckets' sockets (bucket_relief.h; prefork_cxx and
-// worker_cxx).
+// take the connections queued on other listener buckets' sockets (bucket_relief.h).
 
 #include "common/base/fd.h"
 

@@ -58,10 +58,9 @@ protected:
     // The MPM's child, from its setup to its exit code (usually run_threaded_child<Runtime>()).
     virtual int child_lifetime(int slot, int bucket) noexcept = 0;
 
-    // Whether this MPM's children take connections queued on other buckets when sent (bucket_relief.h);
-    // such a child keeps every bucket's listeners and its Runtime has add_relief_listeners().
-    virtual bool relieves_buckets() const noexcept { return false; }
-    bool relief_on() const noexcept { return relieves_buckets() && !one_process_ && buckets_->count() > 1; }
+    // Children take connections queued on other buckets when sent (bucket_relief.h): each keeps every
+    // bucket's listeners, handed to its Runtime's add_relief_listeners().
+    bool relief_on() const noexcept { return !one_process_ && buckets_->count() > 1; }
 
     // A threaded child's life: prepare_child(), then the MPM's `Runtime` on the main thread, then
     // finish_child(). Runtime(slot, listeners, pod_fd, pchild, pconf, one_process) may throw while it sets
@@ -78,11 +77,9 @@ protected:
                     runtime = std::make_unique<Runtime>(slot, buckets_->bucket(bucket),
                                                         one_process_ ? -1 : buckets_->pod(bucket).read_fd(), pchild,
                                                         pconf_, one_process_);
-                    if constexpr (Runtime::kRelievesBuckets) {
-                        for (int b = 0; relief_on() && b < buckets_->count(); ++b) {
-                            if (b != bucket) {
-                                runtime->add_relief_listeners(buckets_->bucket(b));
-                            }
+                    for (int b = 0; relief_on() && b < buckets_->count(); ++b) {
+                        if (b != bucket) {
+                            runtime->add_relief_listeners(buckets_->bucket(b));
                         }
                     }
                 } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 # Listener buckets (ListenCoresBucketsRatio 1, one bucket per core) with
 # one child per bucket. Prefork: one child is held by a long request, so its
-# bucket has no idle child. Worker (2 threads per child): N+1 long requests
+# bucket has no idle child. Worker, event (2 threads per child): N+1 long requests
 # for N children, so at least one child has both threads busy (a long
 # request the kernel hashed to a full bucket waits there, which fills it just
 # the same). New clients are hashed by the kernel over all buckets' sockets;
@@ -12,8 +12,7 @@
 #
 # 16 clients: the chance that none of them lands on the full bucket is
 # 2^-16 with two buckets; the test notes how many were late.
-#
-# Event kinds: not done yet; skipped.
+
 use strict;
 use warnings;
 
@@ -31,7 +30,6 @@ MpmCxx::Server::time_limit(90);
 
 my $ncpu = ncpus();
 plan skip_all => "needs at least 2 CPU cores for 2 buckets (have $ncpu)" if $ncpu < 2;
-plan skip_all => 'bucket relief is done for prefork and worker children only' if kind() eq 'event';
 
 plan tests => 6;
 
@@ -41,6 +39,7 @@ my %conf = (
     worker  => "StartServers $n\nServerLimit $n\nThreadLimit 2\nThreadsPerChild 2\nMaxRequestWorkers " . (2 * $n)
              . "\nMinSpareThreads 1\nMaxSpareThreads " . (2 * $n) . "\n",
 );
+$conf{event} = $conf{worker};
 my $srv = MpmCxx::Server->new(name => 'relief', conf => $conf{ kind() } . "ListenCoresBucketsRatio 1\nKeepAlive Off\n");
 ok($srv->start, "server started ($n buckets, one child each)") or BAIL_OUT('cannot start');
 ok(MpmCxx::Server::wait_until(10, sub { my @c = $srv->children; @c >= $n }, 0.2), "$n children running");

@@ -7,7 +7,7 @@
 #    user's own (initgroups), not root's.
 # 2. Descriptors (two Listen ports, ListenCoresBucketsRatio 1: one bucket per
 #    core): a child holds exactly one listening socket per port (its
-#    bucket's; a prefork_cxx or worker_cxx child holds every bucket's, so that it can take
+#    bucket's; a child of ours holds every bucket's, so that it can take
 #    connections queued on a bucket whose children are all busy: README,
 #    intended difference 25), at most one pipe shared with the parent, read-only (its
 #    bucket's pipe of death), and no write end of a pipe of the parent (the
@@ -49,7 +49,7 @@ my ($uid, $gid) = @pw[2, 3];
 my $ncpu = ncpus();
 my $buckets = $ncpu >= 2 ? $ncpu : 1;
 # listening sockets per child and port, and how many different sets the children hold
-my $relief = is_cxx() && kind() ne 'event' && $buckets > 1;
+my $relief = is_cxx() && $buckets > 1;
 my $per_port = $relief ? $buckets : 1;
 
 my %conf = (
