@@ -31,7 +31,7 @@ MpmCxx::Server::time_limit(90);
 my $ncpu = ncpus();
 plan skip_all => "needs at least 2 CPU cores for 2 buckets (have $ncpu)" if $ncpu < 2;
 
-plan tests => 6;
+plan tests => 7;
 
 my $n = $ncpu;
 my %conf = (
@@ -90,9 +90,12 @@ is($ok200, scalar keys %done, 'every answer is a 200');
 close $conn{$_}{sock} for @late;
 $_->finish(15) for grep { $_ } @slow;
 
+my $log = do { local $/; open my $fh, '<', $srv->error_log_file or ''; <$fh> // '' };
 SKIP: {
     skip 'CXX90015 is ours', 1 unless is_cxx();
-    my $log = do { local $/; open my $fh, '<', $srv->error_log_file or ''; <$fh> // '' };
     like($log, qr/CXX90015.*idle (?:children|threads) of other buckets sent/, 'the relief is logged (CXX90015)');
 }
+my $after = $srv->probe_pid;
+ok($after && $after->{pid} && $log !~ /exit signal|AH00052|CXX00052/,
+   'the server still answers once the long requests are over, and no child died of a signal');
 $srv->stop;
