@@ -185,7 +185,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
                 child_signals::request(m == PodMessage::immediate ? Stop::immediate : Stop::graceful);
             }
         }
-        if (relieving && w.socket == nullptr && !w.sick && child_signals::pending() == Stop::none) {
+        if (relieving && w.socket == nullptr && child_signals::pending() == Stop::none) {
             w.socket = acceptor->take_relief(ptrans);
             relieving = w.socket != nullptr;
         }

@@ -45,7 +45,7 @@ public:
     int listeners_per_bucket() const noexcept { return per_bucket_; }
 
     // In a child: a child holds only what it serves, its bucket's listeners and the read end of its
-    // bucket's pipe of death; everything else is closed. With keep_other_listeners (prefork_cxx) the
+    // bucket's pipe of death; everything else is closed. With keep_other_listeners (several buckets) the
     // other buckets' listeners stay open too, for taking connections queued there (bucket_relief.h).
     void keep_only(int bucket, bool keep_other_listeners = false) noexcept;
 

@@ -77,9 +77,9 @@ ChildStop StopWatch::wait(int timeout_ms) noexcept
         switch (events[i].data.u64) {
         case kPod: {
             char c = 0;
-            // One byte per child: whoever reads it acts on it, and reads no more (the rest are for the
-            // other children of the bucket), so the pipe leaves this child's epoll set.
-            // A relief byte is not a stop: this child keeps reading the pipe.
+            // One stop byte per child: whoever reads it acts on it, and reads no more (the rest are for
+            // the other children of the bucket), so the pipe leaves this child's epoll set. A relief
+            // byte is not a stop: this child keeps reading the pipe.
             if (::read(pod_fd_, &c, 1) != 1) {
                 break;
             }
