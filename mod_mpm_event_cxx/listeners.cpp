@@ -164,20 +164,6 @@ void EventChild::on_kick(int t, apr_thread_t* thd) noexcept
     }
 }
 
-void EventChild::add_relief_listeners(ap_listen_rec* listeners) noexcept
-{
-    try {
-        for (ap_listen_rec* lr = listeners; lr != nullptr; lr = lr->next) {
-            if (lr->sd != nullptr && lr->active) {
-                apr_socket_opt_set(lr->sd, APR_SO_NONBLOCK, 1);
-                relief_.push_back(lr);
-            }
-        }
-    } catch (...) {
-        // Out of memory: this child takes no relief work, nothing else changes.
-    }
-}
-
 void EventChild::relieve_requested(void* p) noexcept
 {
     auto* self = static_cast<EventChild*>(p);
@@ -202,14 +188,7 @@ void EventChild::take_relief(int t, apr_thread_t* thd) noexcept
         relief_wanted_ = false;
         return;
     }
-    apr_socket_t* sock = nullptr;
-    const std::size_t start = next_relief_.fetch_add(1, std::memory_order_relaxed);
-    for (std::size_t i = 0; i < relief_.size() && sock == nullptr; ++i) {
-        ap_listen_rec* lr = relief_[(start + i) % relief_.size()];
-        if (accept_connection(lr, p, &sock) != AcceptOutcome::accepted) {
-            sock = nullptr;
-        }
-    }
+    apr_socket_t* sock = relief_.take(p);
     if (sock == nullptr) {
         budget_.give_back();
         pools_.give_back(p);

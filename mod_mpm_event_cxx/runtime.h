@@ -14,6 +14,7 @@
 #include "common/io/timeout_queue.h"
 #include "common/io/timer_heap.h"
 #include "common/listen/accept_result.h"
+#include "common/listen/relief_listeners.h"
 #include "common/lifecycle/connection_budget.h"
 #include "common/process/stop_watch.h"
 #include "common/supervise/backoff.h"
@@ -87,7 +88,7 @@ public:
     EventChild(const EventChild&) = delete;
     // Other buckets' listeners, for when the parent sends this child to their queues (bucket_relief.h).
     // Called before run(): the threads only read the list.
-    void add_relief_listeners(ap_listen_rec* listeners) noexcept;
+    void add_relief_listeners(ap_listen_rec* listeners) noexcept { relief_.add(listeners); }
     EventChild& operator=(const EventChild&) = delete;
 
     // The main thread: start the workers, wait for a stop, drain or stop them. Returns the exit code.
@@ -178,8 +179,7 @@ private:
     std::atomic<bool> draining_{false};
     // Other buckets' listeners (never waited on, never closed here) and whether the parent sent this
     // child to their queues: idle threads take from them through the kick until none is left.
-    std::vector<ap_listen_rec*> relief_;
-    std::atomic<std::size_t> next_relief_{0};
+    ReliefListeners relief_;
     std::atomic<bool> relief_wanted_{false};
 
     PoolStack pools_;

@@ -93,33 +93,6 @@ void Acceptor::close_listeners() noexcept
     listeners_.clear();
 }
 
-void Acceptor::add_relief_listeners(ap_listen_rec* listeners) noexcept
-{
-    try {
-        for (ap_listen_rec* lr = listeners; lr != nullptr; lr = lr->next) {
-            if (lr->sd != nullptr && lr->active) {
-                apr_socket_opt_set(lr->sd, APR_SO_NONBLOCK, 1);
-                relief_.push_back(lr);
-            }
-        }
-    } catch (...) {
-        // Out of memory: this child takes no relief work, nothing else changes.
-    }
-}
-
-apr_socket_t* Acceptor::take_relief(apr_pool_t* ptrans) noexcept
-{
-    for (std::size_t i = 0; i < relief_.size(); ++i) {
-        ap_listen_rec* lr = relief_[(next_relief_ + i) % relief_.size()];
-        apr_socket_t* s = nullptr;
-        if (lr->active && accept_connection(lr, ptrans, &s) == AcceptOutcome::accepted) {
-            next_relief_ += i + 1;
-            return s;
-        }
-    }
-    return nullptr;
-}
-
 void Acceptor::accept_from(ap_listen_rec* lr, apr_pool_t* ptrans, Wakeup& out) noexcept
 {
     switch (accept_connection(lr, ptrans, &out.socket)) {

@@ -12,6 +12,7 @@
 
 #include "common/base/fd.h"
 #include "common/base/httpd.h"
+#include "common/listen/relief_listeners.h"
 #include "common/supervise/backoff.h"
 
 namespace mpmcxx {
@@ -35,14 +36,10 @@ public:
     // A child about to exit gracefully stops taking connections from here on.
     void close_listeners() noexcept;
 
-    // Listeners of other buckets, not waited on: the child takes a connection from them only when asked
-    // (take_relief), because their own bucket's children are all busy.
-    void add_relief_listeners(ap_listen_rec* listeners) noexcept;
-
-    // One non-blocking accept on each relief listener in turn until one gives a connection. Nothing
-    // queued (their own children were faster) is not an error; no error of another bucket's socket
-    // ends this child.
-    apr_socket_t* take_relief(apr_pool_t* ptrans) noexcept;
+    // Listeners of other buckets, not waited on: the child takes a connection from them only when the
+    // parent sends it (bucket_relief.h), because their own bucket has nothing idle.
+    void add_relief_listeners(ap_listen_rec* listeners) noexcept { relief_.add(listeners); }
+    apr_socket_t* take_relief(apr_pool_t* ptrans) noexcept { return relief_.take(ptrans); }
 
 private:
     void arm_listeners(bool on) noexcept;
@@ -50,8 +47,7 @@ private:
 
     Fd epoll_;
     std::vector<ap_listen_rec*> listeners_;
-    std::vector<ap_listen_rec*> relief_;
-    std::size_t next_relief_ = 0;
+    ReliefListeners relief_;
     int pod_fd_;
     int wake_fd_;
     bool armed_ = false;
