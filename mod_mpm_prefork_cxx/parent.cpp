@@ -8,7 +8,6 @@
 #include <cerrno>
 
 #include "common/base/log_ids.h"
-#include "common/listen/bucket_relief.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/supervise/prefork_maintenance.h"
 #include "mod_mpm_prefork_cxx/prefork.h"
@@ -128,36 +127,17 @@ void Prefork::maintain() noexcept
 
 void Prefork::relieve_buckets(const std::vector<SlotState>& slots) noexcept
 {
-    const int n = buckets_->count();
-    if (one_process_ || n < 2) {
+    if (one_process_ || buckets_->count() < 2) {
         return;
     }
     try {
-        std::vector<BucketLoad> load(static_cast<std::size_t>(n));
+        std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
         for (std::size_t i = 0; i < slots.size(); ++i) {
             if (slots[i] == SlotState::idle) {
-                ++load[static_cast<std::size_t>(buckets_->bucket_of_slot(static_cast<int>(i)))].idle;
+                ++idle[static_cast<std::size_t>(buckets_->bucket_of_slot(static_cast<int>(i)))];
             }
         }
-        for (int b = 0; b < n; ++b) {
-            load[static_cast<std::size_t>(b)].queued = buckets_->queued(b);
-        }
-        std::vector<int> send = plan_bucket_relief(load);
-        int sent = 0;
-        for (int b = 0; b < n; ++b) {
-            buckets_->pod(b).send(PodMessage::relieve, send[static_cast<std::size_t>(b)]);
-            sent += send[static_cast<std::size_t>(b)];
-        }
-        if (sent > 0) {
-            int waiting = 0;
-            for (const BucketLoad& l : load) {
-                waiting += l.queued > l.idle ? l.queued - l.idle : 0;
-            }
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
-                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
-                                         "with no idle child; %d idle children of other buckets sent to take them",
-                         waiting, sent);
-        }
+        buckets_->relieve(idle, "child", "children");
     } catch (...) {
         // Out of memory: skip this pass.
     }

@@ -10,6 +10,7 @@
 
 #include "common/base/log_ids.h"
 #include "common/base/pool_object.h"
+#include "common/listen/bucket_relief.h"
 
 namespace mpmcxx {
 
@@ -295,6 +296,33 @@ int ListenBuckets::queued(int b) const noexcept
         }
     }
     return n;
+}
+
+void ListenBuckets::relieve(const std::vector<int>& idle, const char* one, const char* many) const noexcept
+{
+    try {
+        std::vector<BucketLoad> load(idle.size());
+        for (std::size_t b = 0; b < load.size(); ++b) {
+            load[b].idle = idle[b];
+            load[b].queued = queued(static_cast<int>(b));
+        }
+        std::vector<int> send = plan_bucket_relief(load);
+        int sent = 0;
+        int waiting = 0;
+        for (std::size_t b = 0; b < load.size() && b < pods_.size(); ++b) {
+            pods_[b].send(PodMessage::relieve, send[b]);
+            sent += send[b];
+            waiting += load[b].queued > load[b].idle ? load[b].queued - load[b].idle : 0;
+        }
+        if (sent > 0) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
+                                         "with no idle %s; %d idle %s of other buckets sent to take them",
+                         waiting, one, sent, many);
+        }
+    } catch (...) {
+        // Out of memory: skip this pass.
+    }
 }
 
 void ListenBuckets::close_listeners_except(int keep) const noexcept

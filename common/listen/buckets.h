@@ -52,6 +52,11 @@ public:
     // Connections waiting in the accept queues of bucket b's TCP sockets now (0 for others).
     int queued(int b) const noexcept;
 
+    // Parent, once a maintenance pass: given each bucket's idle children (threads), sends idle ones of
+    // buckets with some to spare to the queues of buckets with nothing idle (bucket_relief.h) and logs it
+    // (CXX90015; `one`/`many` name what is idle).
+    void relieve(const std::vector<int>& idle, const char* one, const char* many) const noexcept;
+
     // Graceful stop: make every listening socket refuse new connections now, in every process that shares
     // it. Closing the parent's copies alone would leave them open in busy children until those exit, with
     // new clients queueing on a server that will never accept them.

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "common/base/log_ids.h"
-#include "common/listen/bucket_relief.h"
 #include "common/scoreboard/scoreboard.h"
 #include "common/supervise/threaded_maintenance.h"
 
@@ -109,11 +108,22 @@ void ThreadedParent::maintain() noexcept
         }
     }
     bool full = false;
-    std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
-    for (int b = 0; b < buckets_->count(); ++b) {
-        full = maintain_bucket(b, idle[static_cast<std::size_t>(b)]) || full;
+    std::vector<int> idle;
+    try {
+        idle.assign(static_cast<std::size_t>(buckets_->count()), 0);
+    } catch (...) {
+        // Out of memory: maintenance goes on, bucket relief skips this pass.
     }
-    relieve_buckets(idle);
+    for (int b = 0; b < buckets_->count(); ++b) {
+        int bucket_idle = 0;
+        full = maintain_bucket(b, bucket_idle) || full;
+        if (!idle.empty()) {
+            idle[static_cast<std::size_t>(b)] = bucket_idle;
+        }
+    }
+    if (!idle.empty()) {
+        relieve_buckets(idle);
+    }
     if (full) {
         ++r_.full_passes;
     } else {
@@ -266,33 +276,8 @@ bool ThreadedParent::maintain_bucket(int bucket, int& idle_threads) noexcept
 
 void ThreadedParent::relieve_buckets(const std::vector<int>& idle_threads) noexcept
 {
-    if (!relief_on()) {
-        return;
-    }
-    try {
-        std::vector<BucketLoad> load(idle_threads.size());
-        for (std::size_t b = 0; b < load.size(); ++b) {
-            load[b].idle = idle_threads[b];
-            load[b].queued = buckets_->queued(static_cast<int>(b));
-        }
-        std::vector<int> send = plan_bucket_relief(load);
-        int sent = 0;
-        int waiting = 0;
-        for (std::size_t b = 0; b < load.size(); ++b) {
-            // Every child of a bucket reads its pipe (not EPOLLEXCLUSIVE); whichever takes the byte
-            // wakes its listener, which relieves only with an idle worker in hand.
-            buckets_->pod(static_cast<int>(b)).send(PodMessage::relieve, send[b]);
-            sent += send[b];
-            waiting += load[b].queued > load[b].idle ? load[b].queued - load[b].idle : 0;
-        }
-        if (sent > 0) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
-                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
-                                         "with no idle thread; %d idle threads of other buckets sent to take them",
-                         waiting, sent);
-        }
-    } catch (...) {
-        // Out of memory: skip this pass.
+    if (relief_on()) {
+        buckets_->relieve(idle_threads, "thread", "threads");
     }
 }
 
