@@ -122,24 +122,30 @@ void Prefork::maintain() noexcept
             break;
         }
     }
-    relieve_buckets(slots);
 }
 
-void Prefork::relieve_buckets(const std::vector<SlotState>& slots) noexcept
+void Prefork::relieve_buckets(bool report) noexcept
 {
-    if (one_process_ || buckets_->count() < 2) {
+    if (!relief_on()) {
         return;
     }
-    try {
-        std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
-        for (std::size_t i = 0; i < slots.size(); ++i) {
-            if (slots[i] == SlotState::idle) {
-                ++idle[static_cast<std::size_t>(buckets_->bucket_of_slot(static_cast<int>(i)))];
+    if (buckets_->any_queued()) {
+        try {
+            std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
+            const ap_generation_t gen = retained_.sup.mpm->my_generation;
+            const int scan = supervisor_.max_daemon_used();
+            for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
+                if (classify(i, gen) == SlotState::idle) {
+                    ++idle[static_cast<std::size_t>(buckets_->bucket_of_slot(i))];
+                }
             }
+            buckets_->relieve(idle, relief_);
+        } catch (...) {
+            // Out of memory: skip this look.
         }
-        buckets_->relieve(idle, "child", "children");
-    } catch (...) {
-        // Out of memory: skip this pass.
+    }
+    if (report) {
+        ListenBuckets::report_relief(relief_, "child", "children");
     }
 }
 

@@ -44,14 +44,14 @@ public:
     void fork_failed(int slot) noexcept override;
     [[noreturn]] void child_main(int slot, int bucket) noexcept override;
     void maintain() noexcept override;
+    bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
+    void relieve_buckets(bool report) noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return false; }
     int run_one_process() noexcept override;
 
 private:
-    // Sends idle children of other buckets to connections queued on a bucket whose children are all busy.
-    void relieve_buckets(const std::vector<SlotState>& slots) noexcept;
     // A child's life from pool creation to cleanup (forked, or in-process for one-process mode).
     int child_lifetime(int slot, int bucket) noexcept;
     // The connection loop; returns the exit code.
@@ -61,6 +61,7 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
+    ReliefTally relief_;
     Supervisor supervisor_;
 };
 

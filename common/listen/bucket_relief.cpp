@@ -34,4 +34,18 @@ std::vector<int> plan_bucket_relief(const std::vector<BucketLoad>& buckets)
     return send;
 }
 
+void ReliefTally::add(const std::vector<BucketLoad>& buckets, const std::vector<int>& send) noexcept
+{
+    int waiting = 0;
+    int given = 0;
+    for (std::size_t b = 0; b < buckets.size(); ++b) {
+        waiting += std::max(buckets[b].queued - std::max(buckets[b].idle, 0), 0);
+        given += b < send.size() ? send[b] : 0;
+    }
+    if (given > 0) {
+        sent += given;
+        most_waiting = std::max(most_waiting, waiting);
+    }
+}
+
 }  // namespace mpmcxx

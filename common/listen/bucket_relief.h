@@ -21,4 +21,13 @@ struct BucketLoad {
 // turn, so no single bucket is emptied while another keeps idle children.
 std::vector<int> plan_bucket_relief(const std::vector<BucketLoad>& buckets);
 
+// What the relief did between two reports (CXX90015 is logged once a maintenance pass, not per look).
+struct ReliefTally {
+    int sent = 0;          // idle children (threads) sent over
+    int most_waiting = 0;  // the largest surplus one look found
+
+    // Adds one look's plan: `buckets` as measured, `send` as planned for them.
+    void add(const std::vector<BucketLoad>& buckets, const std::vector<int>& send) noexcept;
+};
+
 }  // namespace mpmcxx

@@ -298,7 +298,17 @@ int ListenBuckets::queued(int b) const noexcept
     return n;
 }
 
-void ListenBuckets::relieve(const std::vector<int>& idle, const char* one, const char* many) const noexcept
+bool ListenBuckets::any_queued() const noexcept
+{
+    for (int b = 0; b < count(); ++b) {
+        if (queued(b) > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void ListenBuckets::relieve(const std::vector<int>& idle, ReliefTally& tally) const noexcept
 {
     try {
         std::vector<BucketLoad> load(idle.size());
@@ -307,22 +317,24 @@ void ListenBuckets::relieve(const std::vector<int>& idle, const char* one, const
             load[b].queued = queued(static_cast<int>(b));
         }
         std::vector<int> send = plan_bucket_relief(load);
-        int sent = 0;
-        int waiting = 0;
         for (std::size_t b = 0; b < load.size() && b < pods_.size(); ++b) {
             pods_[b].send(PodMessage::relieve, send[b]);
-            sent += send[b];
-            waiting += load[b].queued > load[b].idle ? load[b].queued - load[b].idle : 0;
         }
-        if (sent > 0) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
-                         CXXLOGNO(90015) "listener buckets: %d connections wait in the accept queue of a bucket "
-                                         "with no idle %s; %d idle %s of other buckets sent to take them",
-                         waiting, one, sent, many);
-        }
+        tally.add(load, send);
     } catch (...) {
-        // Out of memory: skip this pass.
+        // Out of memory: skip this look.
     }
+}
+
+void ListenBuckets::report_relief(ReliefTally& tally, const char* one, const char* many) noexcept
+{
+    if (tally.sent > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                     CXXLOGNO(90015) "listener buckets: up to %d connections waited in the accept queue of a "
+                                     "bucket with no idle %s; %d idle %s of other buckets sent to take them",
+                     tally.most_waiting, one, tally.sent, many);
+    }
+    tally = ReliefTally{};
 }
 
 void ListenBuckets::close_listeners_except(int keep) const noexcept

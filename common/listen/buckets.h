@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/base/httpd.h"
+#include "common/listen/bucket_relief.h"
 #include "common/process/pod.h"
 
 namespace mpmcxx {
@@ -51,11 +52,15 @@ public:
 
     // Connections waiting in the accept queues of bucket b's TCP sockets now (0 for others).
     int queued(int b) const noexcept;
+    // Does any bucket's accept queue hold a connection now? (a few getsockopt calls: the parent's look
+    // between its sleeps; the scoreboard is scanned only when this says yes)
+    bool any_queued() const noexcept;
 
-    // Parent, once a maintenance pass: given each bucket's idle children (threads), sends idle ones of
-    // buckets with some to spare to the queues of buckets with nothing idle (bucket_relief.h) and logs it
-    // (CXX90015; `one`/`many` name what is idle).
-    void relieve(const std::vector<int>& idle, const char* one, const char* many) const noexcept;
+    // Parent: given each bucket's idle children (threads), sends idle ones of buckets with some to spare
+    // to the queues of buckets with nothing idle (bucket_relief.h), adding what it did to `tally`.
+    void relieve(const std::vector<int>& idle, ReliefTally& tally) const noexcept;
+    // Logs what `tally` holds, if anything (CXX90015; `one`/`many` name what is idle), and clears it.
+    static void report_relief(ReliefTally& tally, const char* one, const char* many) noexcept;
 
     // Graceful stop: make every listening socket refuse new connections now, in every process that shares
     // it. Closing the parent's copies alone would leave them open in busy children until those exit, with

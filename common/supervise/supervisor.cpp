@@ -439,7 +439,7 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
         apr_exit_why_e why;
         int status = 0;
         apr_proc_t proc;
-        ap_wait_or_timeout(&why, &status, &proc, pconf, ap_server_conf);
+        wait_or_timeout(why, status, proc, pconf, ap_server_conf);
         if (proc.pid != -1) {
             if (!handle_exit(proc, why, status)) {
                 // CHILDFATAL in the current generation: the whole server stops, children included (stock
@@ -481,6 +481,7 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
             continue;
         }
         kind_.maintain();
+        kind_.relieve_buckets(true);
     }
 
     mpm->mpm_state = AP_MPMQ_STOPPING;

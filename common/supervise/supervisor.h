@@ -35,6 +35,7 @@ struct SupervisorRetained {
     RetainedListeners listeners;       // bucket sockets handed from one generation to the next
     ExtraChild extras[kMaxExtras];
     int extra_count;
+    int waits_since_monitor;           // the monitor hook's count when the parent waits in slices
 };
 
 class ChildKind {
@@ -56,6 +57,12 @@ public:
     [[noreturn]] virtual void child_main(int slot, int bucket) noexcept = 0;
 
     virtual void maintain() noexcept = 0;
+    // Bucket relief (bucket_relief.h; two or more buckets, not one-process): the parent looks at the
+    // buckets' accept queues ten times a second, not only once a maintenance pass.
+    virtual bool relief_on() const noexcept { return false; }
+    // One look: sends idle children (threads) of other buckets to connections queued on a bucket with
+    // nothing idle; with `report` (once a maintenance pass) logs what the looks since the last report did.
+    virtual void relieve_buckets(bool /*report*/) noexcept {}
     // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released. `pid` is the child
     // that exited (an extra child no longer owns the slot's process record).
     virtual void released(int slot, pid_t pid) noexcept = 0;
@@ -96,6 +103,11 @@ public:
     ServerCommand pending() const noexcept;
 
 private:
+    // Between turns of the parent's loop: reaps an exited child into `proc` (pid -1 if none) or sleeps up
+    // to a second, as ap_wait_or_timeout() does; with bucket relief on, in slices, looking at the buckets'
+    // queues after each (parent_wait.cpp).
+    void wait_or_timeout(apr_exit_why_e& why, int& status, apr_proc_t& proc, apr_pool_t* pconf,
+                         server_rec* s) noexcept;
     bool handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) noexcept;
     // A child of a threaded MPM was killed by a signal: replace it now if KillRespawn allows.
     bool replace_killed_child() noexcept;

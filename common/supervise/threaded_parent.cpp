@@ -1,5 +1,6 @@
 #include "common/supervise/threaded_parent.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -108,21 +109,8 @@ void ThreadedParent::maintain() noexcept
         }
     }
     bool full = false;
-    std::vector<int> idle;
-    try {
-        idle.assign(static_cast<std::size_t>(buckets_->count()), 0);
-    } catch (...) {
-        // Out of memory: maintenance goes on, bucket relief skips this pass.
-    }
     for (int b = 0; b < buckets_->count(); ++b) {
-        int bucket_idle = 0;
-        full = maintain_bucket(b, bucket_idle) || full;
-        if (!idle.empty()) {
-            idle[static_cast<std::size_t>(b)] = bucket_idle;
-        }
-    }
-    if (!idle.empty()) {
-        relieve_buckets(idle);
+        full = maintain_bucket(b) || full;
     }
     if (full) {
         ++r_.full_passes;
@@ -135,9 +123,8 @@ void ThreadedParent::maintain() noexcept
     }
 }
 
-bool ThreadedParent::maintain_bucket(int bucket, int& idle_threads) noexcept
+bool ThreadedParent::maintain_bucket(int bucket) noexcept
 {
-    idle_threads = 0;
     const int nb = buckets_->count();
     const ap_generation_t gen = r_.sup.mpm->my_generation;
     const int server_limit = limits_.server_limit < sb::server_limit() ? limits_.server_limit : sb::server_limit();
@@ -216,7 +203,6 @@ bool ThreadedParent::maintain_bucket(int bucket, int& idle_threads) noexcept
     cfg.min_share_entries = tpc / 2 > 0 ? tpc / 2 : 1;
     SpawnPacer& p = pacer(bucket);
     ThreadedMaintenance d = decide_threaded_maintenance(slots, mine, cfg, p);
-    idle_threads = d.idle_threads;
 
     if (d.kill_one) {
         buckets_->pod(bucket).send(PodMessage::graceful);
@@ -274,10 +260,40 @@ bool ThreadedParent::maintain_bucket(int bucket, int& idle_threads) noexcept
     return d.report == CapacityReport::scoreboard_full;
 }
 
-void ThreadedParent::relieve_buckets(const std::vector<int>& idle_threads) noexcept
+void ThreadedParent::relieve_buckets(bool report) noexcept
 {
-    if (relief_on()) {
-        buckets_->relieve(idle_threads, "thread", "threads");
+    if (!relief_on()) {
+        return;
+    }
+    if (buckets_->any_queued()) {
+        try {
+            // Threads ready for a connection now, in children of this generation that are not stopping
+            // (maintenance also counts threads still starting; they cannot take a connection yet).
+            std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
+            const ap_generation_t gen = r_.sup.mpm->my_generation;
+            const int server_limit = std::min(limits_.server_limit, sb::server_limit());
+            const int thread_limit = std::min(limits_.thread_limit, sb::thread_limit());
+            for (int i = 0; i < server_limit; ++i) {
+                const process_score& ps = sb::process(i);
+                if (ps.pid == 0 || ps.quiescing || ps.generation != gen) {
+                    continue;
+                }
+                int ready = 0;
+                for (int t = 0; t < thread_limit; ++t) {
+                    const worker_score& ws = sb::worker(i, t);
+                    if (ws.status == SERVER_READY && (ws.pid == ps.pid || ws.pid == 0)) {
+                        ++ready;
+                    }
+                }
+                idle[static_cast<std::size_t>(buckets_->bucket_of_slot(i))] += ready;
+            }
+            buckets_->relieve(idle, relief_);
+        } catch (...) {
+            // Out of memory: skip this look.
+        }
+    }
+    if (report) {
+        ListenBuckets::report_relief(relief_, "thread", "threads");
     }
 }
 

@@ -47,6 +47,10 @@ public:
     void before_fork(int /*slot*/) noexcept override {}
     void fork_failed(int /*slot*/) noexcept override {}  // before_fork() touched nothing
     void maintain() noexcept override;
+    // Children take connections queued on other buckets when sent (bucket_relief.h): each keeps every
+    // bucket's listeners, handed to its Runtime's add_relief_listeners().
+    bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
+    void relieve_buckets(bool report) noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
@@ -57,10 +61,6 @@ public:
 protected:
     // The MPM's child, from its setup to its exit code (usually run_threaded_child<Runtime>()).
     virtual int child_lifetime(int slot, int bucket) noexcept = 0;
-
-    // Children take connections queued on other buckets when sent (bucket_relief.h): each keeps every
-    // bucket's listeners, handed to its Runtime's add_relief_listeners().
-    bool relief_on() const noexcept { return !one_process_ && buckets_->count() > 1; }
 
     // A threaded child's life: prepare_child(), then the MPM's `Runtime` on the main thread, then
     // finish_child(). Runtime(slot, listeners, pod_fd, pchild, pconf, one_process) may throw while it sets
@@ -109,9 +109,8 @@ protected:
 
 private:
     SpawnPacer& pacer(int bucket) noexcept;
-    // Returns true if the bucket needed a child and found no free slot; `idle_threads`: the bucket's.
-    bool maintain_bucket(int bucket, int& idle_threads) noexcept;
-    void relieve_buckets(const std::vector<int>& idle_threads) noexcept;
+    // Returns true if the bucket needed a child and found no free slot.
+    bool maintain_bucket(int bucket) noexcept;
     void report(int kind, int idle, int total) noexcept;
 
     ThreadedRetained& r_;
@@ -119,6 +118,7 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
+    ReliefTally relief_;
     Supervisor supervisor_;
 };
 

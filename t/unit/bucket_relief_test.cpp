@@ -63,3 +63,26 @@ TEST(BucketRelief, OneBucketHasNoOneToAsk)
     auto s = plan_bucket_relief({{9, 0}});
     CHECK((s == std::vector<int>{0}));
 }
+
+TEST_GROUP(ReliefTally){};
+
+TEST(ReliefTally, CountsWhatWasSentAndTheLargestSurplus)
+{
+    ReliefTally t;
+    std::vector<BucketLoad> first{{5, 1}, {0, 6}};  // surplus 4
+    t.add(first, plan_bucket_relief(first));
+    std::vector<BucketLoad> second{{2, 0}, {0, 6}};  // surplus 2
+    t.add(second, plan_bucket_relief(second));
+    CHECK_EQUAL(6, t.sent);
+    CHECK_EQUAL(4, t.most_waiting);
+}
+
+TEST(ReliefTally, ALookThatSentNothingLeavesItAlone)
+{
+    // Queued with no one to send (every bucket busy): nothing to report.
+    ReliefTally t;
+    std::vector<BucketLoad> busy{{3, 0}, {2, 0}};
+    t.add(busy, plan_bucket_relief(busy));
+    CHECK_EQUAL(0, t.sent);
+    CHECK_EQUAL(0, t.most_waiting);
+}

@@ -28,6 +28,9 @@
  *   crash    the serving process raises SIGSEGV
  *   modules  the name field of every loaded module, one per line
  *
+ * It also logs each run of the monitor hook (which the MPM's parent drives,
+ * about every ten seconds) at debug level: "mpm_probe: monitor hook ran".
+ *
  * Everything is built as a plain module (no Apache::Test header) so the test
  * library can also build it with apxs on its own.
  */
@@ -39,6 +42,7 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 #include "scoreboard.h"
 #include "util_filter.h"
 #include "apr_strings.h"
@@ -51,6 +55,8 @@
 #include <sys/types.h>
 
 module AP_MODULE_DECLARE_DATA mpm_probe_module;
+/* so that "LogLevel mpm_probe:debug" applies to this module's lines */
+APLOG_USE_MODULE(mpm_probe);
 
 static int arg_int(request_rec *r, const char *name, int dflt)
 {
@@ -211,9 +217,18 @@ static int probe_handler(request_rec *r)
     return OK;
 }
 
+static int probe_monitor(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "mpm_probe: monitor hook ran in process %ld", (long)getpid());
+    return DECLINED;
+}
+
 static void probe_register_hooks(apr_pool_t *p)
 {
     ap_hook_handler(probe_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_monitor(probe_monitor, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA mpm_probe_module = {
