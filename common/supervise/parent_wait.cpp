@@ -4,6 +4,7 @@
 // looks at the queues after each (a getsockopt per bucket socket; the scoreboard only when one holds a
 // connection). The monitor hook keeps its stock pace: every tenth wait, about ten seconds.
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/base/httpd.h"
@@ -45,8 +46,9 @@ void Supervisor::wait_or_timeout(apr_exit_why_e& why, int& status, apr_proc_t& p
     using Clock = std::chrono::steady_clock;
     const auto end = Clock::now() + kWait;
     for (auto now = Clock::now(); now < end; now = Clock::now()) {
-        auto slice = std::chrono::duration_cast<std::chrono::microseconds>(std::min<Clock::duration>(end - now, kReliefSlice));
-        apr_sleep(static_cast<apr_interval_time_t>(slice.count()));  // a signal cuts it short
+        const Clock::duration slice = std::min<Clock::duration>(end - now, kReliefSlice);
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(slice).count();
+        apr_sleep(static_cast<apr_interval_time_t>(us));  // a signal cuts it short
         if (pending() != ServerCommand::none || reap_one(why, status, proc, pconf)) {
             return;
         }
