@@ -124,29 +124,9 @@ void Prefork::maintain() noexcept
     }
 }
 
-void Prefork::relieve_buckets(bool report) noexcept
+int Prefork::ready_in_slot(int slot, ap_generation_t generation) const noexcept
 {
-    if (!relief_on()) {
-        return;
-    }
-    if (buckets_->any_queued()) {
-        try {
-            std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
-            const ap_generation_t gen = retained_.sup.mpm->my_generation;
-            const int scan = supervisor_.max_daemon_used();
-            for (int i = 0; i < scan && i < sb::server_limit(); ++i) {
-                if (classify(i, gen) == SlotState::idle) {
-                    ++idle[static_cast<std::size_t>(buckets_->bucket_of_slot(i))];
-                }
-            }
-            buckets_->relieve(idle, relief_);
-        } catch (...) {
-            // Out of memory: skip this look.
-        }
-    }
-    if (report) {
-        ListenBuckets::report_relief(relief_, "child", "children");
-    }
+    return classify(slot, generation) == SlotState::idle ? 1 : 0;
 }
 
 void Prefork::tell_children(ServerCommand cmd) noexcept

@@ -45,7 +45,7 @@ public:
     [[noreturn]] void child_main(int slot, int bucket) noexcept override;
     void maintain() noexcept override;
     bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
-    void relieve_buckets(bool report) noexcept override;
+    int ready_in_slot(int slot, ap_generation_t generation) const noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return false; }
@@ -61,7 +61,6 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
-    ReliefTally relief_;
     Supervisor supervisor_;
 };
 

@@ -52,7 +52,7 @@ void Supervisor::wait_or_timeout(apr_exit_why_e& why, int& status, apr_proc_t& p
         if (pending() != ServerCommand::none || reap_one(why, status, proc, pconf)) {
             return;
         }
-        kind_.relieve_buckets(false);
+        relieve_buckets(false);
     }
 }
 

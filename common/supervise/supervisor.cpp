@@ -481,7 +481,7 @@ int Supervisor::run(apr_pool_t* pconf, apr_pool_t* plog, server_rec* s) noexcept
             continue;
         }
         kind_.maintain();
-        kind_.relieve_buckets(true);
+        relieve_buckets(true);
     }
 
     mpm->mpm_state = AP_MPMQ_STOPPING;

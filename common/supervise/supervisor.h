@@ -7,6 +7,7 @@
 
 #include "common/base/httpd.h"
 #include "common/lifecycle/server_command.h"
+#include "common/listen/bucket_relief.h"
 #include "common/listen/buckets.h"
 #include "common/supervise/backoff.h"
 #include "common/supervise/kill_respawn.h"
@@ -60,9 +61,9 @@ public:
     // Bucket relief (bucket_relief.h; two or more buckets, not one-process): the parent looks at the
     // buckets' accept queues ten times a second, not only once a maintenance pass.
     virtual bool relief_on() const noexcept { return false; }
-    // One look: sends idle children (threads) of other buckets to connections queued on a bucket with
-    // nothing idle; with `report` (once a maintenance pass) logs what the looks since the last report did.
-    virtual void relieve_buckets(bool /*report*/) noexcept {}
+    // For relief: how many of `slot`'s children (threads) could take a connection now (0 for a child of
+    // an older generation or one that is stopping).
+    virtual int ready_in_slot(int /*slot*/, ap_generation_t /*generation*/) const noexcept { return 0; }
     // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released. `pid` is the child
     // that exited (an extra child no longer owns the slot's process record).
     virtual void released(int slot, pid_t pid) noexcept = 0;
@@ -108,6 +109,10 @@ private:
     // queues after each (parent_wait.cpp).
     void wait_or_timeout(apr_exit_why_e& why, int& status, apr_proc_t& proc, apr_pool_t* pconf,
                          server_rec* s) noexcept;
+    // One look at the buckets' queues: sends idle children (threads) of other buckets to connections
+    // queued on a bucket with nothing idle; with `report` (once a maintenance pass) logs what the looks
+    // since the last report did (relief.cpp).
+    void relieve_buckets(bool report) noexcept;
     bool handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) noexcept;
     // A child of a threaded MPM was killed by a signal: replace it now if KillRespawn allows.
     bool replace_killed_child() noexcept;
@@ -127,6 +132,7 @@ private:
     int remaining_to_start_ = 0;
     Backoff fork_backoff_{std::chrono::seconds(1), std::chrono::seconds(10)};
     KillRespawn kill_respawn_;
+    ReliefTally relief_;
 };
 
 // Releases a reaped child's slot: per-MPM cleanup, child_status(EXITED), pid = 0.

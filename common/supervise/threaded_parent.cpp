@@ -260,41 +260,23 @@ bool ThreadedParent::maintain_bucket(int bucket) noexcept
     return d.report == CapacityReport::scoreboard_full;
 }
 
-void ThreadedParent::relieve_buckets(bool report) noexcept
+int ThreadedParent::ready_in_slot(int slot, ap_generation_t generation) const noexcept
 {
-    if (!relief_on()) {
-        return;
+    // Threads waiting for a connection now (maintenance also counts threads still starting; they cannot
+    // take one yet).
+    const process_score& ps = sb::process(slot);
+    if (ps.pid == 0 || ps.quiescing || ps.generation != generation) {
+        return 0;
     }
-    if (buckets_->any_queued()) {
-        try {
-            // Threads ready for a connection now, in children of this generation that are not stopping
-            // (maintenance also counts threads still starting; they cannot take a connection yet).
-            std::vector<int> idle(static_cast<std::size_t>(buckets_->count()), 0);
-            const ap_generation_t gen = r_.sup.mpm->my_generation;
-            const int server_limit = std::min(limits_.server_limit, sb::server_limit());
-            const int thread_limit = std::min(limits_.thread_limit, sb::thread_limit());
-            for (int i = 0; i < server_limit; ++i) {
-                const process_score& ps = sb::process(i);
-                if (ps.pid == 0 || ps.quiescing || ps.generation != gen) {
-                    continue;
-                }
-                int ready = 0;
-                for (int t = 0; t < thread_limit; ++t) {
-                    const worker_score& ws = sb::worker(i, t);
-                    if (ws.status == SERVER_READY && (ws.pid == ps.pid || ws.pid == 0)) {
-                        ++ready;
-                    }
-                }
-                idle[static_cast<std::size_t>(buckets_->bucket_of_slot(i))] += ready;
-            }
-            buckets_->relieve(idle, relief_);
-        } catch (...) {
-            // Out of memory: skip this look.
+    const int thread_limit = std::min(limits_.thread_limit, sb::thread_limit());
+    int ready = 0;
+    for (int t = 0; t < thread_limit; ++t) {
+        const worker_score& ws = sb::worker(slot, t);
+        if (ws.status == SERVER_READY && (ws.pid == ps.pid || ws.pid == 0)) {
+            ++ready;
         }
     }
-    if (report) {
-        ListenBuckets::report_relief(relief_, "thread", "threads");
-    }
+    return ready;
 }
 
 void ThreadedParent::tell_children(ServerCommand cmd) noexcept

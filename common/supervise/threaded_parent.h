@@ -50,7 +50,7 @@ public:
     // Children take connections queued on other buckets when sent (bucket_relief.h): each keeps every
     // bucket's listeners, handed to its Runtime's add_relief_listeners().
     bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
-    void relieve_buckets(bool report) noexcept override;
+    int ready_in_slot(int slot, ap_generation_t generation) const noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;
@@ -118,7 +118,6 @@ private:
     bool one_process_;
     apr_pool_t* pconf_ = nullptr;
     ListenBuckets* buckets_ = nullptr;
-    ReliefTally relief_;
     Supervisor supervisor_;
 };
 
