@@ -115,7 +115,7 @@ int Prefork::serve(int slot, int bucket, apr_pool_t* pchild) noexcept
 
     // With several buckets the other buckets' listeners stay open: the parent may send this child, when
     // idle, to take a connection queued there while all of that bucket's children are busy.
-    const bool relief = relief_on();
+    const bool relief = supervisor_.relief_on();
     buckets_->keep_only(bucket, relief);
 
     // Before dropping privileges: the scoreboard may be a root-owned file.

@@ -44,7 +44,6 @@ public:
     void fork_failed(int slot) noexcept override;
     [[noreturn]] void child_main(int slot, int bucket) noexcept override;
     void maintain() noexcept override;
-    bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
     int ready_in_slot(int slot, ap_generation_t generation) const noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void tell_children(ServerCommand cmd) noexcept override;

@@ -318,6 +318,8 @@ void ListenBuckets::relieve(const std::vector<int>& idle, ReliefTally& tally) co
         }
         std::vector<int> send = plan_bucket_relief(load);
         for (std::size_t b = 0; b < load.size() && b < pods_.size(); ++b) {
+            // Whichever child of the bucket reads a byte takes it: a prefork child only while idle, a
+            // threaded child's listener only with an idle worker in hand.
             pods_[b].send(PodMessage::relieve, send[b]);
         }
         tally.add(load, send);

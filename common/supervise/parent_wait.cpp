@@ -30,7 +30,7 @@ bool reap_one(apr_exit_why_e& why, int& status, apr_proc_t& proc, apr_pool_t* pc
 void Supervisor::wait_or_timeout(apr_exit_why_e& why, int& status, apr_proc_t& proc, apr_pool_t* pconf,
                                  server_rec* s) noexcept
 {
-    if (one_process_ || !kind_.relief_on()) {
+    if (!relief_on()) {
         ap_wait_or_timeout(&why, &status, &proc, pconf, s);
         return;
     }

@@ -11,7 +11,7 @@ namespace mpmcxx {
 
 void Supervisor::relieve_buckets(bool report) noexcept
 {
-    if (one_process_ || !kind_.relief_on()) {
+    if (!relief_on()) {
         return;
     }
     const ListenBuckets& buckets = kind_.listeners();

@@ -58,10 +58,7 @@ public:
     [[noreturn]] virtual void child_main(int slot, int bucket) noexcept = 0;
 
     virtual void maintain() noexcept = 0;
-    // Bucket relief (bucket_relief.h; two or more buckets, not one-process): the parent looks at the
-    // buckets' accept queues ten times a second, not only once a maintenance pass.
-    virtual bool relief_on() const noexcept { return false; }
-    // For relief: how many of `slot`'s children (threads) could take a connection now (0 for a child of
+    // For bucket relief (bucket_relief.h): how many of `slot`'s children (threads) could take a connection now (0 for a child of
     // an older generation or one that is stopping).
     virtual int ready_in_slot(int /*slot*/, ap_generation_t /*generation*/) const noexcept { return 0; }
     // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released. `pid` is the child
@@ -101,6 +98,9 @@ public:
     int max_daemon_used() const noexcept;
 
     SupervisorRetained& retained() noexcept { return r_; }
+    // Bucket relief (bucket_relief.h) with two or more buckets, not in one-process mode: children keep
+    // every bucket's listeners, and the parent looks at the buckets' queues ten times a second.
+    bool relief_on() const noexcept { return !one_process_ && kind_.listeners().count() > 1; }
     ServerCommand pending() const noexcept;
 
 private:

@@ -321,7 +321,7 @@ apr_pool_t* ThreadedParent::prepare_child(int bucket, int& code) noexcept
             return pchild;
         }
     }
-    buckets_->keep_only(bucket, relief_on());
+    buckets_->keep_only(bucket, supervisor_.relief_on());
     ap_reopen_scoreboard(pchild, nullptr, 0);
     if (ap_run_drop_privileges(pchild, ap_server_conf)) {
         code = APEXIT_CHILDFATAL;

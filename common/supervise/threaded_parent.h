@@ -47,9 +47,6 @@ public:
     void before_fork(int /*slot*/) noexcept override {}
     void fork_failed(int /*slot*/) noexcept override {}  // before_fork() touched nothing
     void maintain() noexcept override;
-    // Children take connections queued on other buckets when sent (bucket_relief.h): each keeps every
-    // bucket's listeners, handed to its Runtime's add_relief_listeners().
-    bool relief_on() const noexcept override { return !one_process_ && buckets_->count() > 1; }
     int ready_in_slot(int slot, ap_generation_t generation) const noexcept override;
     void released(int slot, pid_t pid) noexcept override;
     void child_exited(int slot, int processed_status, bool current_generation) noexcept override;
@@ -77,7 +74,7 @@ protected:
                     runtime = std::make_unique<Runtime>(slot, buckets_->bucket(bucket),
                                                         one_process_ ? -1 : buckets_->pod(bucket).read_fd(), pchild,
                                                         pconf_, one_process_);
-                    for (int b = 0; relief_on() && b < buckets_->count(); ++b) {
+                    for (int b = 0; supervisor_.relief_on() && b < buckets_->count(); ++b) {
                         if (b != bucket) {
                             runtime->add_relief_listeners(buckets_->bucket(b));
                         }
