@@ -46,6 +46,7 @@ public:
     void maintain() noexcept override;
     int ready_in_slot(int slot, ap_generation_t generation) const noexcept override;
     void released(int slot, pid_t pid) noexcept override;
+    SpawnPacer& spawn_pacer(int /*slot*/) noexcept override { return retained_.sup.pacer; }
     void tell_children(ServerCommand cmd) noexcept override;
     bool reclaim_with_sigterm_on_restart() const noexcept override { return false; }
     int run_one_process() noexcept override;

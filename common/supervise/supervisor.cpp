@@ -305,7 +305,7 @@ bool Supervisor::handle_exit(apr_proc_t& proc, apr_exit_why_e why, int status) n
         kind_.child_exited(slot, processed, sb::process(slot).generation == r_.mpm->my_generation);
         release_slot(kind_, slot);
         if (processed == APEXIT_CHILDSICK) {
-            r_.pacer.reset();  // a resource shortage: fork slowly
+            kind_.spawn_pacer(slot).reset();  // a resource shortage: fork slowly
         } else if (remaining_to_start_ > 0 && slot < kind_.slot_limit()) {
             // Still replacing the previous generation one for one after a graceful restart.
             if (spawn(slot)) {

@@ -64,6 +64,9 @@ public:
     // A child of `slot` is gone: per-MPM scoreboard cleanup before the slot is released. `pid` is the child
     // that exited (an extra child no longer owns the slot's process record).
     virtual void released(int slot, pid_t pid) noexcept = 0;
+    // The spawn rate that idle maintenance uses for `slot`'s children (prefork: one for all; worker and
+    // event: one per listener bucket, as stock).
+    virtual SpawnPacer& spawn_pacer(int slot) noexcept = 0;
     // A child exited with `status` as ap_process_child_status() classified it (CHILDSICK, ...).
     virtual void child_exited(int /*slot*/, int /*processed_status*/, bool /*current_generation*/) noexcept {}
     // Ask running children to act on `cmd` (graceful_restart, graceful_stop, restart, stop).

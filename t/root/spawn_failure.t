@@ -14,6 +14,9 @@
 #    the thread failure is logged, retries are paced, no more children than
 #    ServerLimit exist, a child without its threads does not linger. Then the limit is lifted and the
 #    server recovers within 12 s.
+# C. (worker, event) as B with room for three tasks: several children can be
+#    forked, none gets its threads. Each sick child drops the fork rate back
+#    to one child per pass, as stock: at most 8 failed children in 6 s.
 use strict;
 use warnings;
 # Part of the reliability suite (RELIABILITY.md): in `make test` with reduced figures, full-size with
@@ -75,14 +78,22 @@ my $threaded = kind() ne 'prefork';
 my $server_limit = $threaded ? 4 : 6;
 my $want_children = $threaded ? 2 : 3;
 
-plan tests => 10 + ($threaded ? 9 : 0);
+plan tests => 10 + ($threaded ? 13 : 0);
 
 my $srv = MpmCxx::Server->new(name => 'spawn-failure', user => $user, group => $user, conf => $conf{ kind() });
 chmod 0755, $srv->root;
 my $started = start_prefixed($srv, ['sh', '-c', "echo \$\$ > '$cg/cgroup.procs' && exec \"\$@\"", 'sh']);
 ok($started, "server started inside the pids cgroup $cg") or do { cleanup(); BAIL_OUT('cannot start') };
 my $parent = $srv->parent_pid;
-MpmCxx::Server::wait_until(10, sub { $srv->children >= $want_children }, 0.1);
+# Every child up with all its threads before the limits: a child still starting its threads when
+# pids.max drops exits sick, and with no child ever complete the parent gives up (AH02325, as stock).
+# Seen under TSan, where threads start slowly.
+MpmCxx::Server::wait_until(20, sub {
+    return 0 unless $srv->children >= $want_children;
+    return 1 unless $threaded;
+    my $st = $srv->status;
+    return $st && $st->{IdleWorkers} + $st->{BusyWorkers} >= 4 * $want_children;
+}, 0.1);
 note('pids in the cgroup: ' . cg_read('pids.current'));
 
 sub recover {
@@ -145,7 +156,7 @@ my @z = zombies($srv, $parent);
 is(scalar @z, 0, 'A: no zombie left');
 
 # ---- B. threads cannot be created
-my ($rec_b, $thread_fail_n, $max_kids_b) = (-1, 0, 0);
+my ($rec_b, $thread_fail_n, $max_kids_b, $rec_c, $sick_n) = (-1, 0, 0, -1, 0);
 if ($threaded) {
     $mark = $srv->log_mark;
     # all children but one are killed (so a new one is needed); room for
@@ -186,12 +197,34 @@ if ($threaded) {
         ok($threads_ok, 'B: the children have all their threads again')
             or diag($st ? "busy $st->{BusyWorkers} idle $st->{IdleWorkers}: $st->{Scoreboard}" : 'no status');
     }
+
+    # ---- C. room for three tasks: several children can be forked at once, none gets all its threads.
+    # Each exits sick; as stock, a sick child drops its bucket's spawn rate to one child per pass, so the
+    # parent does not double the rate into the shortage (three failed children a second, all slots
+    # churning). Ours kept doubling a threaded bucket's rate until 2026-12-03.
+    $mark = $srv->log_mark;
+    @kids = $srv->children;
+    @victims = @kids[1 .. $#kids];
+    $victim_tasks = 0;
+    $victim_tasks += (MpmCxx::Fault::proc_stat($_) || {})->{threads} || 1 for @victims;
+    $limit = cg_read('pids.current') - $victim_tasks + 3;
+    ok(cg_write('pids.max', $limit), "C: pids.max = $limit: after the kills, room for three tasks");
+    kill 'KILL', @victims;
+    ($cpu) = observe(6);
+    my @failed = grep { /unable to create (worker|listener|start) thread/i } split /\n/, $srv->error_log($mark);
+    $sick_n = @failed;
+    cmp_ok($sick_n, '<=', 8, "C: after a sick child one fork per pass, as stock (at most 8 failed children in 6s)")
+        or diag(MpmCxx::Server::tail($srv->error_log($mark), 12));
+    cmp_ok($cpu, '<', 1.5, sprintf('C: bounded CPU while failing (%.2fs in 6s)', $cpu));
+    cg_write('pids.max', 'max');
+    $rec_c = recover('C');
 }
 
 ok($srv->stop, 'stopped');
 figure('spawn_failure', mpm => mpm(), fork_failures_logged => scalar @fork_fail,
        recover_fork_secs => sprintf('%.1f', $rec_a), thread_failures_logged => $thread_fail_n,
-       recover_thread_secs => sprintf('%.1f', $rec_b), max_children_b => $max_kids_b);
+       recover_thread_secs => sprintf('%.1f', $rec_b), max_children_b => $max_kids_b,
+       sick_children_c => $sick_n, recover_sick_secs => sprintf('%.1f', $rec_c));
 cleanup();
 
 sub cleanup {
