@@ -17,10 +17,11 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
+our $TODO;
 use IO::Select;
 use Time::HiRes qw(time sleep);
 use Errno qw(EINTR EAGAIN);
-use MpmCxx::Env qw(kind);
+use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
 use MpmCxx::HTTP qw(http_connect);
 
@@ -72,5 +73,12 @@ for my $burst (1 .. $bursts) {
     sleep 0.05 + rand(0.3);
 }
 is($connected, $bursts, "$bursts bursts of $clients connections connected");
-ok(!@failed, sprintf('every connection of every burst answered within 5 s (slowest burst %.2f s)', $slowest))
-    or diag(join("\n", @failed));
+{
+    # Stock event can freeze here with every slot held by children leaving at MaxConnectionsPerChild
+    # ("scoreboard is full", AH03490; mpm-contract section 10.1): seen once in CI, bursts 14-30 unanswered.
+    # TODO only for stock, and only when its log shows that failure.
+    local $TODO = (!is_cxx() && ($srv->error_log // '') =~ /AH03490/)
+        ? 'stock event froze with "scoreboard is full" (AH03490)' : undef;
+    ok(!@failed, sprintf('every connection of every burst answered within 5 s (slowest burst %.2f s)', $slowest))
+        or diag(join("\n", @failed));
+}
