@@ -155,23 +155,36 @@ my $rec_a = recover('A');
 my @z = zombies($srv, $parent);
 is(scalar @z, 0, 'A: no zombie left');
 
+# Kills every child but the first (so a new one is needed) and sets pids.max so that $room more tasks fit
+# once the killed children (all their threads) are gone. Returns the limit set, or 0 if it was not.
+sub kill_all_but_one_with_room {
+    my ($room) = @_;
+    my @k = $srv->children;
+    my @victims = @k[1 .. $#k];
+    my $victim_tasks = 0;
+    $victim_tasks += (MpmCxx::Fault::proc_stat($_) || {})->{threads} || 1 for @victims;
+    my $limit = cg_read('pids.current') - $victim_tasks + $room;
+    my $set = cg_write('pids.max', $limit);
+    kill 'KILL', @victims;
+    return $set ? $limit : 0;
+}
+
+# The log lines of children that could not create their threads, after $mark.
+sub thread_failures {
+    my ($mark) = @_;
+    return grep { /unable to create (worker|listener|start) thread/i } split /\n/, $srv->error_log($mark);
+}
+
 # ---- B. threads cannot be created
 my ($rec_b, $thread_fail_n, $max_kids_b, $rec_c, $sick_n) = (-1, 0, 0, -1, 0);
 if ($threaded) {
     $mark = $srv->log_mark;
-    # all children but one are killed (so a new one is needed); room for
-    # exactly one more task once they (all their threads) are gone
-    @kids = $srv->children;
-    my @victims = @kids[1 .. $#kids];
-    my $victim_tasks = 0;
-    $victim_tasks += (MpmCxx::Fault::proc_stat($_) || {})->{threads} || 1 for @victims;
-    my $limit = cg_read('pids.current') - $victim_tasks + 1;
-    ok(cg_write('pids.max', $limit), "B: pids.max = $limit: after the kills, one fork and no thread");
-    kill 'KILL', @victims;
+    my $limit = kill_all_but_one_with_room(1);
+    ok($limit, "B: pids.max = $limit: after the kills, one fork and no thread");
     my $stuck;
     ($cpu, $max_kids_b, $stuck) = observe(6);
     $log = $srv->error_log($mark);
-    my @thread_fail = grep { /unable to create (worker|listener|start) thread/i } split /\n/, $log;
+    my @thread_fail = thread_failures($mark);
     $thread_fail_n = @thread_fail;
     is($srv->parent_pid, $parent, 'B: the parent survives children that cannot create threads');
     ok(@thread_fail >= 1, "B: the thread failure is logged ($thread_fail_n lines in 6s)")
@@ -203,16 +216,10 @@ if ($threaded) {
     # parent does not double the rate into the shortage (three failed children a second, all slots
     # churning). Ours kept doubling a threaded bucket's rate until 2026-12-03.
     $mark = $srv->log_mark;
-    @kids = $srv->children;
-    @victims = @kids[1 .. $#kids];
-    $victim_tasks = 0;
-    $victim_tasks += (MpmCxx::Fault::proc_stat($_) || {})->{threads} || 1 for @victims;
-    $limit = cg_read('pids.current') - $victim_tasks + 3;
-    ok(cg_write('pids.max', $limit), "C: pids.max = $limit: after the kills, room for three tasks");
-    kill 'KILL', @victims;
+    $limit = kill_all_but_one_with_room(3);
+    ok($limit, "C: pids.max = $limit: after the kills, room for three tasks");
     ($cpu) = observe(6);
-    my @failed = grep { /unable to create (worker|listener|start) thread/i } split /\n/, $srv->error_log($mark);
-    $sick_n = @failed;
+    $sick_n = thread_failures($mark);
     cmp_ok($sick_n, '<=', 8, "C: after a sick child one fork per pass, as stock (at most 8 failed children in 6s)")
         or diag(MpmCxx::Server::tail($srv->error_log($mark), 12));
     cmp_ok($cpu, '<', 1.5, sprintf('C: bounded CPU while failing (%.2fs in 6s)', $cpu));
