@@ -8,6 +8,9 @@
 # ThreadsPerChild + 2 in one process. For stock worker the exact count is a
 # TODO (ours counts at accept time and holds the limit exactly; stock event
 # does too); every kind must stay within N .. N + ThreadsPerChild.
+#
+# Stock event can also close unanswered a connection it accepted just before
+# its limit (TODO on stock event for that outcome only, see below).
 use strict;
 use warnings;
 
@@ -99,14 +102,39 @@ for (1 .. 6) {
     print $_ "GET /probe/pid HTTP/1.0\r\nHost: x\r\n\r\n" for @socks;
     my %per;
     my $answered = 0;
-    for my $s (@socks) {
-        my $r = read_response($s, timeout => 20);
-        close $s;
-        next unless $r && $r->{body} =~ /^pid (\d+)/m;
-        $per{$1}++;
-        $answered++;
+    my @outcome;    # per connection: the pid that answered, or why not
+    my $closed_unanswered = 0;
+    my $t0 = time;
+    for my $i (0 .. $#socks) {
+        my $r = read_response($socks[$i], timeout => 20);
+        my $err = $@;
+        close $socks[$i];
+        my $when = sprintf('%.0fs', time - $t0);
+        if ($r && $r->{body} =~ /^pid (\d+)/m) {
+            $per{$1}++;
+            $answered++;
+            push @outcome, "$i:$1\@$when";
+        }
+        else {
+            $closed_unanswered++ if !$r && ($err // '') eq 'connection closed';
+            push @outcome, "$i:" . ($r ? "status $r->{status}" : $err || 'no response') . "\@$when";
+        }
     }
-    is($answered, 8, '8 concurrent connections all answered');
+    # Stock event counts a connection only once a worker has taken it from
+    # its queue, and a worker of a stopping child leaves early when fewer
+    # connections are counted than threads remain: a connection accepted and
+    # still queued when the child reached its limit can be left there and
+    # closed unanswered when the child exits (seen once in CI, 2026-12-04).
+    # Ours counts at accept and serves every accepted connection: checked
+    # exactly.
+    my $stock_drop = kind() eq 'event' && !is_cxx() && @socks == 8
+        && $answered + $closed_unanswered == 8;
+    TODO: {
+        local $TODO = $stock_drop && $answered < 8
+            ? 'stock event can close a connection it accepted but no worker took before the child stopped' : undef;
+        is($answered, 8, '8 concurrent connections all answered')
+            or diag(scalar(@socks) . " connected; outcomes: @outcome");
+    }
     my $max = (sort { $b <=> $a } values %per)[0] // 0;
     TODO: {
         local $TODO = $todo_exact;
