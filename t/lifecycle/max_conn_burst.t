@@ -44,6 +44,7 @@ sleep 1;  # children up
 
 my $req = "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 my @failed;
+my $all_closed = 1;    # every unanswered connection was closed without a response
 my ($connected, $slowest) = (0, 0);
 for my $burst (1 .. $bursts) {
     my @socks;
@@ -55,20 +56,24 @@ for my $burst (1 .. $bursts) {
     $connected++ if @socks == $clients;
     my $t0  = time;
     my $sel = IO::Select->new(@socks);
-    my (%buf, $ok);
-    $ok = 0;
+    my (%buf, $ok, $closed);
+    ($ok, $closed) = (0, 0);
     while ($sel->count && (my $left = $t0 + 5 - time) > 0) {
         for my $s ($sel->can_read($left)) {
             my $n = sysread($s, $buf{$s}, 65536, length($buf{$s} // ''));
             next if !defined $n && ($! == EINTR || $! == EAGAIN);
             next if $n;
             $ok++ if ($buf{$s} // '') =~ m{\AHTTP/1\.1 200 };
+            $closed++ unless length($buf{$s} // '');
             $slowest = time - $t0 if time - $t0 > $slowest;
             $sel->remove($s);
             close $s;
         }
     }
-    push @failed, "burst $burst: $ok of $clients" if $ok != $clients;
+    if ($ok != $clients) {
+        push @failed, "burst $burst: $ok of $clients" . ($closed ? ", $closed closed unanswered" : '');
+        $all_closed = 0 if $ok + $closed != $clients;
+    }
     close $_ for $sel->handles;
     sleep 0.05 + rand(0.3);
 }
@@ -77,8 +82,13 @@ is($connected, $bursts, "$bursts bursts of $clients connections connected");
     # Stock event can freeze here with every slot held by children leaving at MaxConnectionsPerChild
     # ("scoreboard is full", AH03490; mpm-contract section 10.1): seen once in CI, bursts 14-30 unanswered.
     # TODO only for stock, and only when its log shows that failure.
+    # Stock event can also close unanswered a connection a child accepted
+    # just before stopping (README difference 26, t/diff/backlog_at_limit.t):
+    # TODO for stock event when that is all that went wrong.
     local $TODO = (!is_cxx() && ($srv->error_log // '') =~ /AH03490/)
-        ? 'stock event froze with "scoreboard is full" (AH03490)' : undef;
+        ? 'stock event froze with "scoreboard is full" (AH03490)'
+        : (!is_cxx() && kind() eq 'event' && @failed && $all_closed)
+        ? 'stock event can close a connection it accepted but no worker took before the child stopped' : undef;
     ok(!@failed, sprintf('every connection of every burst answered within 5 s (slowest burst %.2f s)', $slowest))
         or diag(join("\n", @failed));
 }
