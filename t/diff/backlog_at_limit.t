@@ -25,12 +25,9 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use IO::Select;
-use Time::HiRes qw(time);
-use Errno qw(EINTR EAGAIN);
 use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect);
+use MpmCxx::HTTP qw(http_connect read_all_until_close);
 
 MpmCxx::Server::time_limit(150);
 
@@ -62,25 +59,12 @@ for my $round (1 .. $rounds) {
     # Each connection ends answered (a complete 200 with a pid), closed
     # without an answer, or still waiting at the deadline. A child takes 3;
     # the next one starts about a second or two after it has gone.
-    my %buf;
-    my %outcome;
-    my $sel = IO::Select->new(@socks);
-    my $deadline = time + 45;
-    while ($sel->count && (my $left = $deadline - time) > 0) {
-        for my $s ($sel->can_read($left)) {
-            my $n = sysread($s, $buf{$s}, 65536, length($buf{$s} // ''));
-            next if !defined $n && ($! == EINTR || $! == EAGAIN);
-            next if $n;
-            $outcome{$s} = ($buf{$s} // '') =~ m{\AHTTP/1\.\d 200 .*^pid \d+}ms ? 'answered'
-                         : length($buf{$s} // '') ? 'cut' : 'closed';
-            $sel->remove($s);
-            close $s;
-        }
-    }
-    $outcome{$_} //= 'waiting' for @socks;
-    close $_ for $sel->handles;
     my %n;
-    $n{ $outcome{$_} }++ for @socks;
+    for my $o (read_all_until_close(\@socks, 45)) {
+        $n{ !$o->{closed} ? 'waiting'
+          : $o->{data} =~ m{\AHTTP/1\.\d 200 .*^pid \d+}ms ? 'answered'
+          : length $o->{data} ? 'cut' : 'closed' }++;
+    }
     my $answered = $n{answered} // 0;
     my $summary = join(' ', map { "$_=$n{$_}" } sort keys %n);
     note("round $round: $summary");

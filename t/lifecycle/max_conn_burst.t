@@ -18,12 +18,10 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 our $TODO;
-use IO::Select;
 use Time::HiRes qw(time sleep);
-use Errno qw(EINTR EAGAIN);
 use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect);
+use MpmCxx::HTTP qw(http_connect read_all_until_close);
 
 MpmCxx::Server::time_limit(150);
 
@@ -54,27 +52,16 @@ for my $burst (1 .. $bursts) {
         push @socks, $s;
     }
     $connected++ if @socks == $clients;
-    my $t0  = time;
-    my $sel = IO::Select->new(@socks);
-    my (%buf, $ok, $closed);
-    ($ok, $closed) = (0, 0);
-    while ($sel->count && (my $left = $t0 + 5 - time) > 0) {
-        for my $s ($sel->can_read($left)) {
-            my $n = sysread($s, $buf{$s}, 65536, length($buf{$s} // ''));
-            next if !defined $n && ($! == EINTR || $! == EAGAIN);
-            next if $n;
-            $ok++ if ($buf{$s} // '') =~ m{\AHTTP/1\.1 200 };
-            $closed++ unless length($buf{$s} // '');
-            $slowest = time - $t0 if time - $t0 > $slowest;
-            $sel->remove($s);
-            close $s;
-        }
+    my ($ok, $closed) = (0, 0);
+    for my $o (grep { $_->{closed} } read_all_until_close(\@socks, 5)) {
+        $ok++ if $o->{data} =~ m{\AHTTP/1\.1 200 };
+        $closed++ unless length $o->{data};
+        $slowest = $o->{at} if $o->{at} > $slowest;
     }
     if ($ok != $clients) {
         push @failed, "burst $burst: $ok of $clients" . ($closed ? ", $closed closed unanswered" : '');
         $all_closed = 0 if $ok + $closed != $clients;
     }
-    close $_ for $sel->handles;
     sleep 0.05 + rand(0.3);
 }
 is($connected, $bursts, "$bursts bursts of $clients connections connected");

@@ -16,12 +16,11 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use IO::Select;
-use Time::HiRes qw(time sleep);
-use Errno qw(EINTR EAGAIN);
+use List::Util qw(max);
+use Time::HiRes qw(sleep);
 use MpmCxx::Env qw(kind);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect);
+use MpmCxx::HTTP qw(http_connect read_all_until_close);
 
 MpmCxx::Server::time_limit(90);
 
@@ -43,33 +42,19 @@ sleep 1;  # children and threads up
 my $req = "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 for my $i (0 .. $#rounds) {
     my ($what, $send_at_once) = @{ $rounds[$i] };
-    my (@socks, %buf, %done);
+    my @socks;
     for (1 .. $clients) {
         my $s = http_connect($srv->port, timeout => 5) or last;
         syswrite($s, $req) if $send_at_once;
         push @socks, $s;
     }
     unless ($send_at_once) { syswrite($_, $req) for @socks }
-    my $t0  = time;
-    my $sel = IO::Select->new(@socks);
-    my $deadline = $t0 + 5;
-    my $slowest  = 0;
-    while ($sel->count && (my $left = $deadline - time) > 0) {
-        for my $s ($sel->can_read($left)) {
-            my $n = sysread($s, $buf{$s}, 65536, length($buf{$s} // ''));
-            next if !defined $n && ($! == EINTR || $! == EAGAIN);
-            next if $n;
-            # closed by the server (Connection: close): the response is complete
-            $done{$s} = ($buf{$s} // '') =~ m{\AHTTP/1\.1 200 } ? 1 : 0;
-            $slowest = time - $t0;
-            $sel->remove($s);
-            close $s;
-        }
-    }
-    my $ok = grep { $_ } values %done;
+    # closed by the server (Connection: close): the response is complete
+    my @got = grep { $_->{closed} } read_all_until_close(\@socks, 5);
+    my $ok = grep { $_->{data} =~ m{\AHTTP/1\.1 200 } } @got;
+    my $slowest = max(0, map { $_->{at} } @got);
     is(scalar @socks, $clients, sprintf('round %d (%s): %d clients connected', $i + 1, $what, $clients));
     is($ok, $clients, sprintf('round %d: every client answered 200 within 5 s (%d of %d; last after %.2f s)',
                               $i + 1, $ok, $clients, $slowest));
-    close $_ for $sel->handles;
     sleep 1;  # nothing arrives between rounds
 }

@@ -17,7 +17,7 @@ use Exporter 'import';
 $SIG{PIPE} = 'IGNORE';
 our @EXPORT_OK = qw(
     http_connect http_raw http_get parse_response parse_responses
-    read_until_close read_response slow_request keepalive_connections
+    read_until_close read_all_until_close read_response slow_request keepalive_connections
 );
 
 sub http_connect {
@@ -51,6 +51,31 @@ sub read_until_close {
         }
         return ($buf, 1, undef) if $n == 0;
     }
+}
+
+# Read all of @$socks at once until the server closes each (an error counts
+# as closed) or $timeout seconds have passed; every socket is closed on
+# return. One hashref per socket, in order: {data, closed (1 if the server
+# closed it), at (seconds from the call to that close)}.
+sub read_all_until_close {
+    my ($socks, $timeout) = @_;
+    my $t0 = time;
+    my @out = map { { data => '', closed => 0 } } @$socks;
+    my %of  = map { ($socks->[$_] => $out[$_]) } 0 .. $#$socks;
+    my $sel = IO::Select->new(@$socks);
+    while ($sel->count && (my $left = $t0 + $timeout - time) > 0) {
+        for my $s ($sel->can_read($left)) {
+            my $o = $of{$s};
+            my $n = sysread($s, $o->{data}, 65536, length $o->{data});
+            next if !defined $n && ($! == EINTR || $! == EAGAIN);
+            next if $n;
+            @$o{qw(closed at)} = (1, time - $t0);
+            $sel->remove($s);
+            close $s;
+        }
+    }
+    close $_ for $sel->handles;
+    return @out;
 }
 
 # Send $raw on a new connection and read until the server closes it.
