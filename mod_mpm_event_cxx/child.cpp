@@ -2,6 +2,7 @@
 // there (a listener, a connection, the timer), and a main thread that waits for the reason to stop.
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -387,6 +388,7 @@ void EventChild::begin_stop(ChildStop how) noexcept
     set_listening(false);
     if (how == ChildStop::immediate) {
         sockets_.shutdown_all();
+        shutdown_waiting();
         wake_all();
     } else {
         // Listeners go; connections already here are served (keep-alive ones until their next request,
@@ -395,6 +397,21 @@ void EventChild::begin_stop(ChildStop how) noexcept
     }
     std::lock_guard lock(qmutex_);
     rearm_timer_after_expiry_locked();
+}
+
+// An immediate stop: every waiting connection (an idle keep-alive one above all) learns the end now, not
+// when the process exits, which may be up to kImmediateGrace later while a thread finishes a handler.
+// Meanwhile a client ending its pause would send a request nobody reads and lose it; told now, it sees
+// the close while idle and retries on a new connection.
+void EventChild::shutdown_waiting() noexcept
+{
+    // A queued connection's descriptor stays open while qmutex_ is held: every close takes the connection
+    // out of its queue first, under the lock.
+    std::lock_guard lock(qmutex_);
+    g.queues->for_each([](const TimeoutQueue& q) {
+        q.for_each_since(Clock::time_point::max(),
+                         [](TimeoutLink& l) { ::shutdown(Conn::from_link(l).fd, SHUT_RDWR); });
+    });
 }
 
 int EventChild::run() noexcept

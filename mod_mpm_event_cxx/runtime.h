@@ -105,6 +105,7 @@ private:
     void dispatch(std::uint64_t key, int t, apr_thread_t* thd) noexcept;
     void on_timer() noexcept;
     void begin_stop(ChildStop how) noexcept;
+    void shutdown_waiting() noexcept;
     void arm_timer_locked(Clock::time_point when) noexcept;
     void rearm_timer_after_expiry_locked() noexcept;
     void collect_idle_to_trim_locked(Clock::time_point now, std::vector<Conn*>& out) noexcept;
