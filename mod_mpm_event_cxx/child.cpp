@@ -2,8 +2,8 @@
 // there (a listener, a connection, the timer), and a main thread that waits for the reason to stop.
 
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 

@@ -16,11 +16,10 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use IO::Select;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind is_cxx);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect read_response slow_request);
+use MpmCxx::HTTP qw(keepalive_connections read_all_until_close slow_request);
 
 plan skip_all => 'prefork children hold one connection each' if kind() eq 'prefork';
 MpmCxx::Server::time_limit(90);
@@ -48,40 +47,29 @@ my $todo = is_cxx() ? undef : 'stock: idle keep-alive connections stay open unti
 
 for my $round (1 .. $rounds) {
     $srv->wait_ready(10);
-    my @idle;
-    for (1 .. $idle_n) {
-        my $c = http_connect($srv->port) or last;
-        print $c "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-        my $r = read_response($c, timeout => 5);
-        push @idle, $c if $r && $r->{status} && $r->{status} == 200;
-    }
+    my @idle = keepalive_connections($srv->port, $idle_n);
     is(scalar @idle, $idle_n, "round $round: $idle_n keep-alive connections answered, now idle");
     my $slow = slow_request($srv->port, 3000);
     ok($slow && $slow->started, "round $round: a handler thread is busy (3 s)");
     sleep 0.2;
 
-    my $t0 = time;
     $srv->signal('HUP');
-    my $sel = IO::Select->new(@idle);
-    my (%how, %when);
-    while ($sel->count && time - $t0 < 5) {
-        for my $c ($sel->can_read(0.01)) {
-            my $n = sysread($c, my $buf, 4096);
-            $how{ fileno $c } = !defined $n ? "error ($!)" : $n ? 'data' : 'eof';
-            $when{ fileno $c } = time - $t0;
-            $sel->remove($c);
-        }
-    }
-    my @closed = grep { ($how{$_} // '') eq 'eof' } keys %how;
-    my $last = (sort { $b <=> $a } values %when)[0] // 99;
+    # Each idle connection: end of stream (no data, no error), and when.
+    my @got = read_all_until_close(\@idle, 5);
+    my $how = sub {
+        my ($o) = @_;
+        return 'open' if !$o->{closed};
+        return $o->{error} ? "error ($o->{error})" : length $o->{data} ? 'data' : 'eof';
+    };
+    my @closed = grep { $how->($_) eq 'eof' } @got;
+    my $last = (sort { $b <=> $a } map { $_->{at} // 99 } @got)[0] // 99;
     TODO: {
         local $TODO = $todo;
         ok(@closed == $idle_n && $last < $bound,
            sprintf("round $round: every idle connection closed (end of stream) within %.1f s of SIGHUP", $bound))
-            or diag(join(', ', map { sprintf '%s after %.3f s', $how{$_}, $when{$_} } sort keys %how)
-                    . sprintf(' (%d of %d seen)', scalar keys %how, $idle_n));
+            or diag(join(', ', map { sprintf '%s after %.3f s', $how->($_), $_->{at} // 99 } @got)
+                    . sprintf(' (%d of %d seen)', scalar(grep { $_->{closed} } @got), $idle_n));
     }
-    close $_ for @idle;
     $slow->finish(5) if $slow;
     my $back = MpmCxx::Server::wait_until(15, sub { my $r = $srv->get('/small.txt'); $r && $r->{status} == 200 }, 0.1);
     ok($back, "round $round: serving again after the restart");

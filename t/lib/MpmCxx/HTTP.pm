@@ -56,7 +56,8 @@ sub read_until_close {
 # Read all of @$socks at once until the server closes each (an error counts
 # as closed) or $timeout seconds have passed; every socket is closed on
 # return. One hashref per socket, in order: {data, closed (1 if the server
-# closed it), at (seconds from the call to that close)}.
+# closed it), at (seconds from the call to that close), error (the read
+# error that ended it, if one did)}.
 sub read_all_until_close {
     my ($socks, $timeout) = @_;
     my $t0 = time;
@@ -69,6 +70,7 @@ sub read_all_until_close {
             my $n = sysread($s, $o->{data}, 65536, length $o->{data});
             next if !defined $n && ($! == EINTR || $! == EAGAIN);
             next if $n;
+            $o->{error} = "$!" if !defined $n;
             @$o{qw(closed at)} = (1, time - $t0);
             $sel->remove($s);
             close $s;
