@@ -33,31 +33,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use MpmCxx::Env qw(kind is_cxx module_path t_dir);
 use MpmCxx::Server;
-use MpmCxx::HTTP qw(http_connect read_response read_until_close parse_response);
+use MpmCxx::HTTP qw(http_connect read_response read_until_close read_all_until_close parse_response);
 use MpmCxx::Conn qw(background probes median);
-use IO::Select;
-
-# Reads every socket until its peer closes or $deadline; returns [data, eof, seconds] per socket.
-sub read_all_until_close {
-    my ($socks, $deadline) = @_;
-    my $t0 = time;
-    my @res = map { ['', 0, 0] } @$socks;
-    my %idx = map { ($socks->[$_] + 0) => $_ } 0 .. $#$socks;
-    my $sel = IO::Select->new(@$socks);
-    while ($sel->count && time < $deadline) {
-        for my $s ($sel->can_read($deadline - time)) {
-            my $i = $idx{ $s + 0 };
-            my $n = sysread($s, $res[$i][0], 65536, length $res[$i][0]);
-            next if !defined $n && ($!{EINTR} || $!{EAGAIN});
-            if (!$n) {
-                $res[$i][1] = 1;
-                $res[$i][2] = time - $t0;
-                $sel->remove($s);
-            }
-        }
-    }
-    return @res;
-}
 
 MpmCxx::Server::time_limit(120);
 
@@ -164,8 +141,7 @@ if (kind() eq 'worker') {
     });
     # Read all downloads side by side, as their clients would: a download nobody reads would fill its
     # socket buffer and hold a thread in a blocked write, which is not what this part measures.
-    my @done = read_all_until_close(\@socks, $t0 + $pulses + 6);
-    close $_ for @socks;
+    my @done = read_all_until_close(\@socks, $t0 + $pulses + 6 - time);
     my @p = map { [split / /] } grep { /^\d/ } $wait->(20);
     my $ok = grep { $_->[1] == 200 && $_->[2] == 1024 } @p;
     my ($max) = sort { $b <=> $a } map { $_->[0] } @p;
@@ -177,10 +153,10 @@ if (kind() eq 'worker') {
     }
     TODO: {
         local $TODO = $todo;
-        my $intact = grep { my $r = parse_response($_->[0]); $r && $r->{status} == 200 && $r->{body} eq $content }
+        my $intact = grep { my $r = parse_response($_->{data}); $r && $r->{status} == 200 && $r->{body} eq $content }
                      @done;
         is($intact, $n, "all $n downloads complete and intact");
-        my $closed = grep { $_->[1] } @done;
+        my $closed = grep { $_->{closed} } @done;
         is($closed, $n, '... and the server closed each connection after its response (Connection: close)');
     }
 }
