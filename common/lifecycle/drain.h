@@ -13,6 +13,17 @@ namespace mpmcxx {
 
 enum class ReportedState { running, stopping };
 
+// What the caller's own scoreboard entry says when httpd asks.
+enum class EntryStatus { busy_keepalive, marked_graceful, other };
+
+// Whether a draining caller may be at the after-the-response point. httpd marks the entry BUSY_KEEPALIVE
+// just before it asks there, but prefork's parent marks every child GRACEFUL when a graceful restart
+// begins (as stock does), and that write can land between httpd's mark and its question. Reading
+// GRACEFUL as "maybe there" costs at most one more request on the connection (whose response then says
+// "Connection: close"); reading it as "not there" closes the connection under a request the client may
+// already have sent.
+constexpr bool maybe_after_response(EntryStatus s) noexcept { return s != EntryStatus::other; }
+
 constexpr ReportedState reported_child_state(bool draining, bool worker_in_keepalive_wait) noexcept
 {
     if (!draining || worker_in_keepalive_wait) {

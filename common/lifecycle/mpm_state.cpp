@@ -15,8 +15,13 @@ int mpm_state_for_caller(const ap_unixd_mpm_retained_data* mpm, bool in_child, b
         return AP_MPMQ_STOPPING;
     }
     // httpd asks on every request: the scoreboard is read only when the answer depends on it (draining)
-    bool keepalive_wait = draining && thread >= 0 && ap_scoreboard_image != nullptr &&
-                          sb::worker(slot, thread).status == SERVER_BUSY_KEEPALIVE;
+    bool keepalive_wait = false;
+    if (draining && thread >= 0 && ap_scoreboard_image != nullptr) {
+        const int status = sb::worker(slot, thread).status;
+        keepalive_wait = maybe_after_response(status == SERVER_BUSY_KEEPALIVE ? EntryStatus::busy_keepalive
+                                              : status == SERVER_GRACEFUL      ? EntryStatus::marked_graceful
+                                                                               : EntryStatus::other);
+    }
     return reported_child_state(draining, keepalive_wait) == ReportedState::running ? AP_MPMQ_RUNNING
                                                                                      : AP_MPMQ_STOPPING;
 }

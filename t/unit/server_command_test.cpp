@@ -44,3 +44,11 @@ TEST(Drain, DrainingChildKeepsAKeepAliveConnectionWaitingForItsNextRequest)
     // Closing here would race with a request the client may already have sent.
     CHECK(reported_child_state(true, true) == ReportedState::running);
 }
+
+TEST(Drain, AParentsGracefulMarkCountsAsMaybeAfterTheResponse)
+{
+    CHECK(maybe_after_response(EntryStatus::busy_keepalive));
+    // prefork's parent may overwrite the BUSY_KEEPALIVE httpd has just written: still keep the connection.
+    CHECK(maybe_after_response(EntryStatus::marked_graceful));
+    CHECK_FALSE(maybe_after_response(EntryStatus::other));
+}

@@ -27,6 +27,15 @@
  *   exit     ?code=N: the serving process calls exit(N) without answering
  *   crash    the serving process raises SIGSEGV
  *   modules  the name field of every loaded module, one per line
+ *   graceful_mark_race
+ *            prefork kinds only: answers "armed". Right after that response,
+ *            when httpd has marked this process's scoreboard entry
+ *            BUSY_KEEPALIVE and asks for the MPM state, this module's
+ *            mpm_query hook (run before the MPM's) asks the parent for a
+ *            graceful restart (SIGUSR1) and waits until the parent has marked
+ *            the entry GRACEFUL (up to 2 s), then lets the MPM answer: the
+ *            parent's mark lands between httpd's mark and its question, which
+ *            otherwise happens only by chance (t/diff/graceful_mark_race.t).
  *
  * It also logs each run of the monitor hook (which the MPM's parent drives,
  * about every ten seconds) at debug level: "mpm_probe: monitor hook ran".
@@ -147,6 +156,37 @@ static void probe_sleep(request_rec *r)
     ap_rwrite(tail, sizeof(tail) - 1, r);
 }
 
+/* Set by a graceful_mark_race request in this process, cleared when used. */
+static int mark_race_armed;
+
+static int probe_mpm_query(int code, int *result, apr_status_t *rv)
+{
+    apr_proc_t me;
+    int slot;
+    apr_time_t until;
+
+    (void)result;
+    (void)rv;
+    if (!mark_race_armed || code != AP_MPMQ_MPM_STATE || !ap_scoreboard_image) {
+        return DECLINED;
+    }
+    me.pid = getpid();
+    slot = ap_find_child_by_pid(&me);
+    if (slot < 0 || ap_scoreboard_image->servers[slot][0].status != SERVER_BUSY_KEEPALIVE) {
+        return DECLINED;
+    }
+    mark_race_armed = 0;
+    kill(getppid(), SIGUSR1);
+    until = apr_time_now() + apr_time_from_sec(2);
+    while (ap_scoreboard_image->servers[slot][0].status != SERVER_GRACEFUL
+           && apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(1));
+    }
+    /* the parent signals right after its mark: let the signal arrive too */
+    apr_sleep(apr_time_from_msec(50));
+    return DECLINED;
+}
+
 static void probe_modules(request_rec *r)
 {
     module **m;
@@ -206,6 +246,10 @@ static int probe_handler(request_rec *r)
     else if (strcmp(what, "sleep") == 0) {
         probe_sleep(r);
     }
+    else if (strcmp(what, "graceful_mark_race") == 0) {
+        mark_race_armed = 1;
+        ap_rputs("armed\n", r);
+    }
     else if (strcmp(what, "modules") == 0) {
         if (!r->header_only) {
             probe_modules(r);
@@ -229,6 +273,7 @@ static void probe_register_hooks(apr_pool_t *p)
 {
     ap_hook_handler(probe_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(probe_monitor, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_mpm_query(probe_mpm_query, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }
 
 module AP_MODULE_DECLARE_DATA mpm_probe_module = {
